@@ -1,0 +1,127 @@
+# hello: the entry points a person uses. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+VERSION := $(shell cat VERSION)
+GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+IMAGE ?= hello-server
+PORT ?= 8080
+ENV ?= dev
+BUILDER_IMAGE ?= debian:bookworm-slim
+DOCKER_BUILD_FLAGS ?= --network host
+# The classic builder is the lowest common denominator (no buildx needed).
+DOCKER_BUILD := DOCKER_BUILDKIT=$${DOCKER_BUILDKIT:-0} docker build $(DOCKER_BUILD_FLAGS)
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# --- the service -------------------------------------------------------------
+
+.PHONY: deps
+deps:
+	@scripts/install-deps build
+
+.PHONY: build
+build: deps ## build the release binary (build/release/hello-server)
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+
+.PHONY: run
+run: build ## build and serve on localhost:$(PORT)
+	./build/release/hello-server --port $(PORT)
+
+# --- tests -------------------------------------------------------------------
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+.PHONY: test-deps
+test-deps:
+	@scripts/install-deps build check
+
+.PHONY: test
+test: test-deps node_modules/.package-lock.json ## every test that needs no cloud account
+	@cmake --preset asan >/dev/null && cmake --build --preset asan
+	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz
+	@cmake --preset release >/dev/null && cmake --build --preset release
+	ctest --preset asan
+	ctest --preset fuzz
+	ctest --preset release
+
+.PHONY: fuzz
+fuzz: test-deps ## fuzz the request parser under ASan+UBSan (FUZZ_RUNS, default 10 million)
+	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz
+	test/fuzz/run --runs $${FUZZ_RUNS:-10000000}
+
+.PHONY: lint
+lint: test-deps ## clang-format, clang-tidy and shellcheck
+	@cmake --preset release >/dev/null
+	scripts/lint
+
+.PHONY: format
+format: ## rewrite C++ sources with clang-format
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+# --- performance -------------------------------------------------------------
+
+.PHONY: bench
+bench: build ## hello-server vs nginx vs the epoll floor, as ratios
+	@scripts/install-deps bench
+	bench/run
+
+# --- container image ---------------------------------------------------------
+
+.PHONY: image
+image: ## build the container image hello-server:<version> and :<git sha>
+	$(DOCKER_BUILD) \
+	  --build-arg BUILDER_IMAGE=$(BUILDER_IMAGE) \
+	  --build-arg VERSION=$(VERSION) \
+	  --build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+	  --build-arg CREATED=$$(git log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:00:00Z) \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):$(GIT_SHA) .
+	@docker images $(IMAGE):$(VERSION) --format 'built {{.Repository}}:{{.Tag}} ({{.Size}})'
+
+# --- local stack -------------------------------------------------------------
+
+.PHONY: up
+up: ## local stack: 3 replicas behind HAProxy, Prometheus (127.0.0.1:8080, :9090)
+	deploy/local/stack up
+
+.PHONY: down
+down: ## stop and remove the local stack
+	deploy/local/stack down
+
+.PHONY: test-reliability
+test-reliability: ## rolling restart, crash and zone-loss tests against the local stack
+	deploy/local/tests/reliability
+
+# --- AWS ---------------------------------------------------------------------
+
+.PHONY: deploy
+deploy: ## deploy to AWS (ENV=dev|prod); see deploy/scripts/deploy.sh --help
+	deploy/scripts/deploy.sh --env $(ENV)
+
+.PHONY: destroy
+destroy: ## tear the AWS deployment down (ENV=dev|prod)
+	deploy/scripts/destroy.sh --env $(ENV)
+
+.PHONY: tools-image
+tools-image: ## image with pinned terraform, kubectl and AWS CLI
+	$(DOCKER_BUILD) -t hello-tools:$(VERSION) deploy/tools
+
+.PHONY: tf-validate
+tf-validate: ## real terraform fmt/validate, tflint, checkov, trivy (where installed)
+	deploy/terraform/tests/tf-validate
+
+.PHONY: tf-graph
+tf-graph: node_modules/.package-lock.json ## regenerate docs/terraform-graph.md from the code
+	node deploy/terraform/tests/graph.mjs --write docs/terraform-graph.md
+
+# --- housekeeping ------------------------------------------------------------
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf build

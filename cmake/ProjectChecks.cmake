@@ -1,0 +1,1 @@
+# Repository-wide checks registered with CTest (filled in as parts land).

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "metrics.hpp"
+#include "request_head_scanner.hpp"
+#include "request_parser.hpp"
+#include "response.hpp"
+
+namespace hello {
+
+// Renders the /metrics body.
+class MetricsPage {
+ public:
+  MetricsPage() = default;
+  MetricsPage(const MetricsPage&) = delete;
+  MetricsPage& operator=(const MetricsPage&) = delete;
+  MetricsPage(MetricsPage&&) = delete;
+  MetricsPage& operator=(MetricsPage&&) = delete;
+  virtual ~MetricsPage() = default;
+  virtual void render(std::string& body) = 0;
+};
+
+// What a worker knows that answers depend on; refreshed once per event-loop
+// iteration.
+struct SessionContext {
+  const ResponseCatalog& responses;
+  WorkerMetrics& metrics;
+  MetricsPage& metrics_page;
+  std::string& scratch;    // reused for /metrics bodies
+  std::string_view date;   // current Date header value
+  bool ready = true;       // what /readyz answers
+  bool closing = false;    // shutting down: every response closes its connection
+};
+
+struct SessionLimits {
+  HeadLimits head;
+  std::uint64_t max_body_bytes = 1U << 20U;
+};
+
+struct ConsumeResult {
+  // Bytes the session is done with. The rest is the start of a request head
+  // that must be presented again, with more bytes after it, on the next call.
+  std::size_t consumed = 0;
+  std::size_t responses = 0;
+  bool close = false;     // close the connection once the output is written
+  bool rejected = false;  // closing because of bad input
+};
+
+// The HTTP/1.1 protocol of one connection, without any I/O: bytes in,
+// responses out. Pipelined requests are answered in order in one call.
+class HttpSession {
+ public:
+  explicit HttpSession(const SessionLimits& limits = {}) : scanner_(limits.head), parser_(limits.max_body_bytes) {}
+
+  [[nodiscard]] ConsumeResult consume(std::string_view input, SessionContext& context, std::string& out);
+
+  // True while a request has begun (some of its head or body has arrived)
+  // and has not been answered.
+  [[nodiscard]] bool in_request() const { return reading_body_ || scanner_.started(); }
+
+  // Answers 408 to a request that did not arrive in time; false if none began.
+  bool append_timeout_response(SessionContext& context, std::string& out);
+
+  // Ready for a new connection.
+  void reset() {
+    scanner_.reset();
+    pending_ = {};
+    reading_body_ = false;
+  }
+
+ private:
+  struct Answer {
+    const PreparedResponse* response = nullptr;  // null: render /metrics
+    MethodLabel method = MethodLabel::get;
+    bool with_body = true;
+    bool keep_alive = true;
+    bool http10 = false;
+    bool must_close = false;
+  };
+
+  [[nodiscard]] Answer decide(const ParsedHead& head, std::string_view target, const SessionContext& context) const;
+  void answer(const Answer& answer, SessionContext& context, std::string& out, ConsumeResult& result);
+  void reject(int status, MethodLabel method, SessionContext& context, std::string& out, ConsumeResult& result);
+
+  RequestHeadScanner scanner_;
+  RequestParser parser_;
+  Answer pending_;
+  bool reading_body_ = false;
+};
+
+}  // namespace hello

@@ -1,0 +1,201 @@
+#include "metrics.hpp"
+
+#include <charconv>
+
+namespace hello {
+namespace {
+
+void append_number(std::string& out, auto value) {
+  std::array<char, 32> buffer{};
+  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  if (ec == std::errc{}) {
+    out.append(buffer.data(), end);
+  }
+}
+
+void append_seconds_from_ns(std::string& out, std::uint64_t nanoseconds) {
+  append_number(out, nanoseconds / 1'000'000'000);
+  const auto fraction = nanoseconds % 1'000'000'000;
+  if (fraction != 0) {
+    std::array<char, 10> digits{'.'};
+    auto rest = fraction;
+    for (std::size_t i = 9; i >= 1; --i) {
+      digits[i] = static_cast<char>('0' + rest % 10);
+      rest /= 10;
+    }
+    std::size_t length = 10;
+    while (digits[length - 1] == '0') {
+      --length;
+    }
+    out.append(digits.data(), length);
+  }
+}
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, auto value) {
+  out += name;
+  out += ' ';
+  append_number(out, value);
+  out += '\n';
+}
+
+}  // namespace
+
+MethodLabel method_label(llhttp_method_t method) {
+  switch (method) {
+    case HTTP_GET:
+      return MethodLabel::get;
+    case HTTP_HEAD:
+      return MethodLabel::head;
+    case HTTP_POST:
+      return MethodLabel::post;
+    case HTTP_PUT:
+      return MethodLabel::put;
+    case HTTP_DELETE:
+      return MethodLabel::delete_;
+    case HTTP_PATCH:
+      return MethodLabel::patch;
+    case HTTP_OPTIONS:
+      return MethodLabel::options;
+    default:
+      return MethodLabel::other;
+  }
+}
+
+std::string_view to_string(MethodLabel method) {
+  static constexpr std::array<std::string_view, method_label_count> names{"GET",   "HEAD",    "POST", "PUT",
+                                                                          "DELETE", "PATCH", "OPTIONS", "OTHER"};
+  return names[static_cast<std::size_t>(method)];
+}
+
+std::size_t status_index(int status) {
+  for (std::size_t i = 0; i < counted_statuses.size(); ++i) {
+    if (counted_statuses[i] == status) {
+      return i;
+    }
+  }
+  return status_index(500);
+}
+
+void WorkerMetrics::observe_duration(std::uint64_t nanoseconds, std::uint64_t count) {
+  std::size_t bucket = 0;
+  while (bucket < duration_bucket_bounds_ns.size() && nanoseconds > duration_bucket_bounds_ns[bucket]) {
+    ++bucket;
+  }
+  duration_buckets[bucket].add(count);
+  duration_count.add(count);
+  duration_sum_ns.add(nanoseconds * count);
+}
+
+MetricsRegistry::MetricsRegistry(std::size_t workers, BuildLabels build) : build_(build) {
+  workers_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) {
+    workers_.push_back(std::make_unique<WorkerMetrics>());
+  }
+}
+
+void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool ready) const {
+  header(out, "http_requests_total", "counter", "HTTP requests answered, by method and status code.");
+  for (std::size_t m = 0; m < method_label_count; ++m) {
+    for (std::size_t s = 0; s < counted_statuses.size(); ++s) {
+      std::uint64_t total = 0;
+      for (const auto& worker : workers_) {
+        total += worker->requests[m][s].value();
+      }
+      // Series appear once they count something, except the one every
+      // dashboard divides by, which exists from the start.
+      const bool always = m == static_cast<std::size_t>(MethodLabel::get) && counted_statuses[s] == 200;
+      if (total == 0 && !always) {
+        continue;
+      }
+      out += "http_requests_total{method=\"";
+      out += to_string(static_cast<MethodLabel>(m));
+      out += "\",code=\"";
+      append_number(out, counted_statuses[s]);
+      out += "\"} ";
+      append_number(out, total);
+      out += '\n';
+    }
+  }
+
+  header(out, "http_request_duration_seconds", "histogram",
+         "Time from reading a request to writing its response, in seconds.");
+  std::uint64_t cumulative = 0;
+  std::uint64_t count = 0;
+  std::uint64_t sum_ns = 0;
+  for (const auto& worker : workers_) {
+    count += worker->duration_count.value();
+    sum_ns += worker->duration_sum_ns.value();
+  }
+  for (std::size_t b = 0; b <= duration_bucket_bounds_ns.size(); ++b) {
+    for (const auto& worker : workers_) {
+      cumulative += worker->duration_buckets[b].value();
+    }
+    out += "http_request_duration_seconds_bucket{le=\"";
+    out += b < duration_bucket_labels.size() ? duration_bucket_labels[b] : std::string_view{"+Inf"};
+    out += "\"} ";
+    // Counters are read one after another while workers keep counting, so
+    // the +Inf bucket is taken as the largest of what was seen.
+    append_number(out, b == duration_bucket_bounds_ns.size() ? std::max(cumulative, count) : cumulative);
+    out += '\n';
+  }
+  out += "http_request_duration_seconds_sum ";
+  append_seconds_from_ns(out, sum_ns);
+  out += '\n';
+  sample(out, "http_request_duration_seconds_count", std::max(cumulative, count));
+
+  std::int64_t active = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;
+  for (const auto& worker : workers_) {
+    active += worker->connections_active.value();
+    accepted += worker->connections_accepted.value();
+    refused += worker->connections_refused.value();
+  }
+  header(out, "http_connections_active", "gauge", "Open client connections.");
+  sample(out, "http_connections_active", active);
+  header(out, "http_connections_accepted_total", "counter", "Client connections accepted.");
+  sample(out, "http_connections_accepted_total", accepted);
+  header(out, "http_connections_refused_total", "counter",
+         "Client connections closed at once because --max-connections were open.");
+  sample(out, "http_connections_refused_total", refused);
+
+  header(out, "hello_ready", "gauge", "1 while /readyz answers 200, 0 once shutdown has begun.");
+  sample(out, "hello_ready", ready ? 1 : 0);
+  header(out, "hello_worker_threads", "gauge", "Worker threads, one event loop each.");
+  sample(out, "hello_worker_threads", workers_.size());
+  header(out, "hello_build_info", "gauge", "Version and source revision of this build; always 1.");
+  out += "hello_build_info{version=\"";
+  out += build_.version;
+  out += "\",revision=\"";
+  out += build_.revision;
+  out += "\"} 1\n";
+
+  header(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  sample(out, "process_cpu_seconds_total", process.cpu_seconds);
+  header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  sample(out, "process_resident_memory_bytes", process.resident_bytes);
+  header(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  sample(out, "process_virtual_memory_bytes", process.virtual_bytes);
+  header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+  sample(out, "process_open_fds", process.open_fds);
+  header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+  sample(out, "process_max_fds", process.max_fds);
+  header(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+  sample(out, "process_start_time_seconds", process.start_time_seconds);
+  header(out, "process_threads", "gauge", "Number of OS threads in the process.");
+  sample(out, "process_threads", process.threads);
+}
+
+}  // namespace hello

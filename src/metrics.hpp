@@ -1,0 +1,101 @@
+#pragma once
+
+#include <llhttp.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hello {
+
+enum class MethodLabel : std::uint8_t { get, head, post, put, delete_, patch, options, other };
+inline constexpr std::size_t method_label_count = 8;
+[[nodiscard]] MethodLabel method_label(llhttp_method_t method);
+[[nodiscard]] std::string_view to_string(MethodLabel method);
+
+// Every status this server sends; anything else is counted as 500.
+inline constexpr std::array<int, 11> counted_statuses{200, 400, 404, 405, 408, 413, 414, 431, 500, 501, 503};
+[[nodiscard]] std::size_t status_index(int status);
+
+// Upper bounds of the latency histogram, in seconds and in nanoseconds.
+inline constexpr std::array<std::string_view, 13> duration_bucket_labels{
+    "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1"};
+inline constexpr std::array<std::uint64_t, 13> duration_bucket_bounds_ns{
+    100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000,
+    25'000'000, 50'000'000, 100'000'000, 250'000'000, 500'000'000, 1'000'000'000};
+
+// A counter with one writer (its worker thread) and any number of readers
+// (whichever worker renders /metrics): relaxed loads and stores, no locked
+// read-modify-write on the request path.
+class Counter {
+ public:
+  void add(std::uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class Gauge {
+ public:
+  void add(std::int64_t n) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  [[nodiscard]] std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> value_{0};
+};
+
+// One per worker thread, on its own cache lines; summed at scrape time.
+struct alignas(64) WorkerMetrics {
+  std::array<std::array<Counter, counted_statuses.size()>, method_label_count> requests{};
+  // Per bucket, not cumulative; the last one counts what exceeds every bound.
+  std::array<Counter, duration_bucket_bounds_ns.size() + 1> duration_buckets{};
+  Counter duration_count;
+  Counter duration_sum_ns;
+  Gauge connections_active;
+  Counter connections_accepted;
+  Counter connections_refused;
+
+  void count_request(MethodLabel method, int status) {
+    requests[static_cast<std::size_t>(method)][status_index(status)].add();
+  }
+  // `count` requests that each took `nanoseconds` (a batch of pipelined
+  // requests is timed once).
+  void observe_duration(std::uint64_t nanoseconds, std::uint64_t count);
+};
+
+struct ProcessStats {
+  double cpu_seconds = 0;
+  std::uint64_t resident_bytes = 0;
+  std::uint64_t virtual_bytes = 0;
+  std::uint64_t open_fds = 0;
+  std::uint64_t max_fds = 0;
+  double start_time_seconds = 0;
+  std::uint64_t threads = 0;
+};
+
+struct BuildLabels {
+  std::string_view version;
+  std::string_view revision;
+};
+
+// Renders the Prometheus text exposition format 0.0.4.
+class MetricsRegistry {
+ public:
+  MetricsRegistry(std::size_t workers, BuildLabels build);
+
+  [[nodiscard]] WorkerMetrics& worker(std::size_t index) { return *workers_[index]; }
+  [[nodiscard]] std::size_t worker_count() const { return workers_.size(); }
+
+  void render(std::string& out, const ProcessStats& process, bool ready) const;
+
+ private:
+  std::vector<std::unique_ptr<WorkerMetrics>> workers_;
+  BuildLabels build_;
+};
+
+}  // namespace hello

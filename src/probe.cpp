@@ -1,0 +1,196 @@
+#include "probe.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+
+#include "unique_fd.hpp"
+
+namespace hello {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int report(int code, const std::string& message) {
+  std::fprintf(stderr, "probe: %s\n", message.c_str());
+  return code;
+}
+
+bool wait_ready(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      return false;
+    }
+    pollfd descriptor{fd, events, 0};
+    const int ready = ::poll(&descriptor, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    return ready > 0;
+  }
+}
+
+}  // namespace
+
+std::optional<ProbeTarget> parse_probe_url(std::string_view url) {
+  constexpr std::string_view scheme = "http://";
+  if (!url.starts_with(scheme)) {
+    return std::nullopt;
+  }
+  url.remove_prefix(scheme.size());
+  const auto path_start = url.find('/');
+  auto authority = url.substr(0, path_start);
+  ProbeTarget target;
+  if (path_start != std::string_view::npos) {
+    target.path = std::string{url.substr(path_start)};
+  }
+  for (char c : target.path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return std::nullopt;
+    }
+  }
+
+  std::string_view host;
+  std::string_view port_text;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = authority.substr(1, close - 1);
+    const auto rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (!rest.starts_with(':')) {
+        return std::nullopt;
+      }
+      port_text = rest.substr(1);
+    }
+    target.ipv6 = true;
+  } else {
+    const auto colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+    }
+  }
+  if (host == "localhost") {
+    host = "127.0.0.1";
+  }
+  std::array<unsigned char, sizeof(in6_addr)> address{};
+  const std::string host_text{host};
+  if (inet_pton(target.ipv6 ? AF_INET6 : AF_INET, host_text.c_str(), address.data()) != 1) {
+    return std::nullopt;
+  }
+  target.host = host_text;
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65'535) {
+      return std::nullopt;
+    }
+    target.port = static_cast<std::uint16_t>(port);
+  } else if (authority.ends_with(':')) {
+    return std::nullopt;
+  }
+  return target;
+}
+
+int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
+  const auto target = parse_probe_url(url);
+  if (!target) {
+    return report(2, "cannot use URL '" + std::string{url} +
+                         "': expected http://IP[:PORT][/PATH] with an IP literal or localhost");
+  }
+  const auto deadline = Clock::now() + timeout;
+
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (target->ipv6) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(target->port);
+    inet_pton(AF_INET6, target->host.c_str(), &v6->sin6_addr);
+    length = sizeof(sockaddr_in6);
+  } else {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(target->port);
+    inet_pton(AF_INET, target->host.c_str(), &v4->sin_addr);
+    length = sizeof(sockaddr_in);
+  }
+  const UniqueFd fd{::socket(target->ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+  if (!fd) {
+    return report(1, std::string{"socket: "} + std::strerror(errno));
+  }
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
+    if (errno != EINPROGRESS) {
+      return report(1, "connect " + std::string{url} + ": " + std::strerror(errno));
+    }
+    if (!wait_ready(fd.get(), POLLOUT, deadline)) {
+      return report(1, "connect " + std::string{url} + ": timed out");
+    }
+    int error = 0;
+    socklen_t error_length = sizeof(error);
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &error_length);
+    if (error != 0) {
+      return report(1, "connect " + std::string{url} + ": " + std::strerror(error));
+    }
+  }
+
+  const std::string host_header = target->ipv6 ? "[" + target->host + "]" : target->host;
+  const std::string request = "GET " + target->path + " HTTP/1.1\r\nHost: " + host_header + ":" +
+                              std::to_string(target->port) +
+                              "\r\nUser-Agent: hello-server-probe\r\nConnection: close\r\n\r\n";
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const auto n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EAGAIN && wait_ready(fd.get(), POLLOUT, deadline)) {
+      continue;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return report(1, "send: " + std::string{n < 0 ? std::strerror(errno) : "timed out"});
+    }
+  }
+
+  // "HTTP/1.1 200" is all that is needed.
+  std::array<char, 64> status_line{};
+  std::size_t received = 0;
+  constexpr std::size_t needed = 12;
+  while (received < needed) {
+    const auto n = ::recv(fd.get(), status_line.data() + received, status_line.size() - received, 0);
+    if (n > 0) {
+      received += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      break;
+    } else if (errno == EAGAIN && wait_ready(fd.get(), POLLIN, deadline)) {
+      continue;
+    } else if (errno == EINTR) {
+      continue;
+    } else {
+      return report(1, "receive: " + std::string{errno == EAGAIN ? "timed out" : std::strerror(errno)});
+    }
+  }
+  const std::string_view line{status_line.data(), received};
+  if (received < needed || !line.starts_with("HTTP/1.") || line[8] != ' ') {
+    return report(1, "not an HTTP response from " + std::string{url});
+  }
+  const auto status = line.substr(9, 3);
+  if (status[0] != '2') {
+    return report(1, std::string{url} + " answered " + std::string{status});
+  }
+  return 0;
+}
+
+}  // namespace hello

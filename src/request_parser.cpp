@@ -1,0 +1,204 @@
+#include "request_parser.hpp"
+
+#include <array>
+
+namespace hello {
+namespace {
+
+bool equals_ignore_case(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto c = static_cast<unsigned char>(a[i]);
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<unsigned char>(c + ('a' - 'A'));
+    }
+    if (c != static_cast<unsigned char>(lower[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// uri-host [ ":" port ] (RFC 3986): reg-name, IPv4 or an IP literal in brackets.
+bool is_valid_host(std::string_view host) {
+  static constexpr auto allowed = [] {
+    std::array<bool, 256> table{};
+    for (char c : std::string_view{"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:[]%"}) {
+      table[static_cast<unsigned char>(c)] = true;
+    }
+    return table;
+  }();
+  for (char c : host) {
+    if (!allowed[static_cast<unsigned char>(c)]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A view that grows over successive callbacks: the head is one contiguous
+// buffer, so the pieces llhttp reports are adjacent.
+std::string_view extend(std::string_view current, const char* at, std::size_t length) {
+  if (current.data() == nullptr) {
+    return {at, length};
+  }
+  return {current.data(), current.size() + length};
+}
+
+}  // namespace
+
+const llhttp_settings_t& RequestParser::settings() {
+  static const llhttp_settings_t table = [] {
+    llhttp_settings_t s{};
+    llhttp_settings_init(&s);
+    s.on_header_field = &RequestParser::on_header_field;
+    s.on_header_field_complete = &RequestParser::on_header_field_complete;
+    s.on_header_value = &RequestParser::on_header_value;
+    s.on_header_value_complete = &RequestParser::on_header_value_complete;
+    s.on_headers_complete = &RequestParser::on_headers_complete;
+    s.on_body = &RequestParser::on_body;
+    s.on_message_complete = &RequestParser::on_message_complete;
+    return s;
+  }();
+  return table;
+}
+
+RequestParser::RequestParser(std::uint64_t max_body_bytes) : max_body_bytes_(max_body_bytes) {
+  llhttp_init(&parser_, HTTP_REQUEST, &settings());
+  parser_.data = this;
+}
+
+int RequestParser::on_header_field(llhttp_t* parser, const char* at, std::size_t length) {
+  auto& self = RequestParser::self(parser);
+  self.field_ = extend(self.field_, at, length);
+  return 0;
+}
+
+int RequestParser::on_header_field_complete(llhttp_t* parser) {
+  auto& self = RequestParser::self(parser);
+  // Trailer fields of a chunked body are not request headers.
+  self.field_is_host_ = !self.headers_done_ && equals_ignore_case(self.field_, "host");
+  self.field_ = {};
+  if (self.field_is_host_ && ++self.host_count_ > 1) {
+    return self.fail(400, "more than one Host header");
+  }
+  return 0;
+}
+
+int RequestParser::on_header_value(llhttp_t* parser, const char* at, std::size_t length) {
+  auto& self = RequestParser::self(parser);
+  if (self.field_is_host_) {
+    self.value_ = extend(self.value_, at, length);
+  }
+  return 0;
+}
+
+int RequestParser::on_header_value_complete(llhttp_t* parser) {
+  auto& self = RequestParser::self(parser);
+  const bool bad_host = self.field_is_host_ && !is_valid_host(self.value_);
+  self.field_is_host_ = false;
+  self.value_ = {};
+  return bad_host ? self.fail(400, "invalid Host header") : 0;
+}
+
+int RequestParser::on_headers_complete(llhttp_t* parser) {
+  auto& self = RequestParser::self(parser);
+  self.headers_done_ = true;
+  auto& head = self.head_;
+  head.method = static_cast<llhttp_method_t>(llhttp_get_method(parser));
+  head.http_minor = llhttp_get_http_minor(parser);
+  head.keep_alive = llhttp_should_keep_alive(parser) != 0;
+  head.chunked = (parser->flags & F_CHUNKED) != 0;
+  head.has_body = head.chunked || ((parser->flags & F_CONTENT_LENGTH) != 0 && parser->content_length > 0);
+  head.upgrade = parser->upgrade != 0 || head.method == HTTP_CONNECT;
+
+  if (head.http_minor == 1 && self.host_count_ == 0) {
+    return self.fail(400, "HTTP/1.1 request without Host");
+  }
+  // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+  if (head.http_minor == 0 && (parser->flags & F_TRANSFER_ENCODING) != 0) {
+    return self.fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+  }
+  if ((parser->flags & F_CONTENT_LENGTH) != 0 && parser->content_length > self.max_body_bytes_) {
+    return self.fail(413, "request body too large");
+  }
+  return 0;
+}
+
+int RequestParser::on_body(llhttp_t* parser, const char* /*at*/, std::size_t length) {
+  auto& self = RequestParser::self(parser);
+  self.body_bytes_ += length;
+  return self.body_bytes_ > self.max_body_bytes_ ? self.fail(413, "request body too large") : 0;
+}
+
+int RequestParser::on_message_complete(llhttp_t* parser) {
+  auto& self = RequestParser::self(parser);
+  self.message_done_ = true;
+  // Stop after one message: what follows is the next pipelined request,
+  // which the scanner must see first.
+  return HPE_PAUSED;
+}
+
+ParseStatus RequestParser::rejected_from(llhttp_errno_t error) {
+  if (reject_status_ == 0) {
+    const char* reason = llhttp_get_error_reason(&parser_);
+    // The scanner has already checked that the method is a token, so an
+    // unknown one is a method this server does not implement.
+    reject_status_ = error == HPE_INVALID_METHOD ? 501 : 400;
+    reject_reason_ = reason != nullptr ? std::string_view{reason} : std::string_view{llhttp_errno_name(error)};
+  }
+  return ParseStatus::rejected;
+}
+
+ParseStatus RequestParser::parse_head(std::string_view head) {
+  llhttp_reset(&parser_);
+  parser_.data = this;
+  head_ = {};
+  field_ = {};
+  value_ = {};
+  body_bytes_ = 0;
+  host_count_ = 0;
+  field_is_host_ = false;
+  headers_done_ = false;
+  message_done_ = false;
+  reject_status_ = 0;
+  reject_reason_ = {};
+
+  const auto error = llhttp_execute(&parser_, head.data(), head.size());
+  if (reject_status_ != 0) {
+    return ParseStatus::rejected;
+  }
+  if ((error == HPE_PAUSED || error == HPE_PAUSED_UPGRADE) && message_done_) {
+    return ParseStatus::complete;
+  }
+  if (error == HPE_OK && headers_done_) {
+    return ParseStatus::needs_body;
+  }
+  if (error == HPE_OK) {
+    reject_status_ = 400;
+    reject_reason_ = "incomplete request head";
+    return ParseStatus::rejected;
+  }
+  return rejected_from(error);
+}
+
+ParseStatus RequestParser::parse_body(std::string_view data, std::size_t& consumed) {
+  consumed = 0;
+  const auto error = llhttp_execute(&parser_, data.data(), data.size());
+  if (reject_status_ != 0) {
+    return ParseStatus::rejected;
+  }
+  if (error == HPE_PAUSED && message_done_) {
+    consumed = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data.data());
+    return ParseStatus::complete;
+  }
+  if (error == HPE_OK) {
+    consumed = data.size();
+    return ParseStatus::needs_body;
+  }
+  return rejected_from(error);
+}
+
+}  // namespace hello

@@ -1,0 +1,230 @@
+#include "server.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "build_info.hpp"
+#include "cpu_limit.hpp"
+#include "listener.hpp"
+#include "worker.hpp"
+
+namespace hello {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Descriptors besides client connections: listener, epoll and eventfd per
+// worker, signalfd, stdio, /metrics reading procfs.
+constexpr unsigned reserved_fds = 64;
+
+// Lifts the soft descriptor limit to the hard one (as Go's runtime does) and
+// returns how many connections fit under it.
+unsigned fit_connections_to_fd_limit(unsigned wanted, const Logger& logger) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return wanted;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const auto usable = limit.rlim_cur > reserved_fds ? limit.rlim_cur - reserved_fds : 1;
+  if (limit.rlim_cur != RLIM_INFINITY && wanted > usable) {
+    logger.warn("max-connections lowered to fit the open-files limit",
+                {{"wanted", wanted}, {"max_connections", static_cast<std::uint64_t>(usable)},
+                 {"nofile", static_cast<std::uint64_t>(limit.rlim_cur)}});
+    return static_cast<unsigned>(usable);
+  }
+  return wanted;
+}
+
+std::string_view signal_name(int signal) {
+  switch (signal) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    default:
+      return "signal";
+  }
+}
+
+// Waits for a shutdown signal or for `other_fd` to become readable.
+struct WaitResult {
+  std::optional<int> signal;
+  bool other_ready = false;
+};
+
+WaitResult wait_for(int signal_fd, int other_fd, std::optional<Clock::duration> timeout) {
+  const auto deadline = timeout ? std::optional{Clock::now() + *timeout} : std::nullopt;
+  for (;;) {
+    std::array<pollfd, 2> fds{pollfd{signal_fd, POLLIN, 0}, pollfd{other_fd, POLLIN, 0}};
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) {
+        return {};
+      }
+      wait_ms = static_cast<int>(left);
+    }
+    const int ready = ::poll(fds.data(), other_fd >= 0 ? 2 : 1, wait_ms);
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready <= 0) {
+      if (ready < 0) {
+        return {};
+      }
+      continue;
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      signalfd_siginfo info{};
+      if (::read(signal_fd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        return {static_cast<int>(info.ssi_signo), false};
+      }
+    }
+    if (other_fd >= 0 && (fds[1].revents & POLLIN) != 0) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] const auto read = ::read(other_fd, &count, sizeof(count));
+      return {std::nullopt, true};
+    }
+  }
+}
+
+[[noreturn]] void exit_at_once(int signal, const Logger& logger) {
+  logger.warn("second signal; exiting at once", {{"signal", signal_name(signal)}});
+  // No destructors, no joins: the caller asked twice.
+  std::_Exit(128 + signal);
+}
+
+double seconds(std::chrono::milliseconds duration) { return static_cast<double>(duration.count()) / 1000.0; }
+
+}  // namespace
+
+int run_server(const Config& config, const Logger& logger) {
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  // Blocked before any thread starts, so every thread inherits the mask and
+  // the signals are only ever read from the signalfd below.
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  const UniqueFd signal_fd{::signalfd(-1, &shutdown_signals, SFD_CLOEXEC)};
+  const UniqueFd workers_done{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+  if (!signal_fd || !workers_done) {
+    logger.error("cannot create signalfd/eventfd", {{"error", std::strerror(errno)}});
+    return 1;
+  }
+
+  auto opened = open_listener(config.address, config.port);
+  if (auto* problem = std::get_if<std::string>(&opened)) {
+    logger.error("cannot listen", {{"error", *problem}});
+    return 1;
+  }
+  auto listener = std::move(std::get<Listener>(opened));
+
+  const unsigned threads = config.threads != 0 ? config.threads : available_cpus();
+  const unsigned max_connections = fit_connections_to_fd_limit(config.max_connections, logger);
+  const ResponseCatalog responses{build::version, build::revision};
+  MetricsRegistry metrics{threads, BuildLabels{build::version, build::revision}};
+  ServerState state;
+  const WorkerShared shared{config, logger, responses, metrics, state, listener.fd.get(), max_connections};
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::thread> threads_running;
+  std::atomic<unsigned> finished{0};
+  try {
+    for (unsigned i = 0; i < threads; ++i) {
+      workers.push_back(std::make_unique<Worker>(shared, i));
+    }
+  } catch (const std::exception& error) {
+    logger.error("cannot start workers", {{"error", error.what()}});
+    return 1;
+  }
+  for (unsigned i = 0; i < threads; ++i) {
+    threads_running.emplace_back([&, i] {
+      const std::string name = "hello-worker-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      try {
+        workers[i]->run();
+      } catch (const std::exception& error) {
+        logger.error("worker failed", {{"worker", i}, {"error", error.what()}});
+        std::_Exit(1);
+      }
+      finished.fetch_add(1);
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto written = ::write(workers_done.get(), &one, sizeof(one));
+    });
+  }
+
+  state.ready.store(true);
+  logger.info("listening", {{"address", config.address},
+                            {"port", static_cast<unsigned>(listener.port)},
+                            {"threads", threads},
+                            {"max_connections", max_connections},
+                            {"drain_delay_s", seconds(config.drain_delay)},
+                            {"shutdown_timeout_s", seconds(config.shutdown_timeout)},
+                            {"version", build::version},
+                            {"revision", build::revision}});
+
+  const auto first = wait_for(signal_fd.get(), -1, std::nullopt);
+  const int signal = first.signal.value_or(SIGTERM);
+  state.ready.store(false);
+  logger.info("shutdown: readiness off, draining", {{"signal", signal_name(signal)},
+                                                    {"drain_delay_s", seconds(config.drain_delay)}});
+
+  if (auto during_drain = wait_for(signal_fd.get(), -1, config.drain_delay); during_drain.signal) {
+    exit_at_once(*during_drain.signal, logger);
+  }
+
+  logger.info("shutdown: listener closing, finishing in-flight requests",
+              {{"open_connections", state.open_connections.load()},
+               {"shutdown_timeout_s", seconds(config.shutdown_timeout)}});
+  for (auto& worker : workers) {
+    worker->stop_accepting();
+  }
+  const auto deadline = Clock::now() + config.shutdown_timeout;
+  int status = 0;
+  while (finished.load() < threads) {
+    const auto left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) {
+      logger.error("shutdown timeout; closing the connections still open",
+                   {{"open_connections", state.open_connections.load()}});
+      for (auto& worker : workers) {
+        worker->force_stop();
+      }
+      status = 1;
+      break;
+    }
+    if (auto waited = wait_for(signal_fd.get(), workers_done.get(), left); waited.signal) {
+      exit_at_once(*waited.signal, logger);
+    }
+  }
+  for (auto& thread : threads_running) {
+    thread.join();
+  }
+  listener.fd.reset();
+  logger.info("stopped", {{"exit_code", status}});
+  return status;
+}
+
+}  // namespace hello

@@ -1,0 +1,508 @@
+#include "worker.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+
+#include "process_stats.hpp"
+
+namespace hello {
+namespace {
+
+constexpr std::size_t read_buffer_size = 64 * 1024;
+constexpr std::size_t partial_read_size = 16 * 1024;
+constexpr int max_events = 256;
+constexpr int accepts_per_wakeup = 64;
+constexpr std::int64_t sweep_interval_ms = 1000;
+constexpr std::int64_t linger_ms = 2000;
+constexpr std::int64_t accept_pause_ms = 1000;
+
+// epoll data for the two descriptors that are not connections; connection
+// pointers are never this small.
+constexpr std::uint64_t listener_token = 0;
+constexpr std::uint64_t wake_token = 1;
+
+std::int64_t to_ms(const timespec& ts) { return ts.tv_sec * 1000 + ts.tv_nsec / 1'000'000; }
+std::int64_t to_ns(const timespec& ts) { return ts.tv_sec * 1'000'000'000 + ts.tv_nsec; }
+
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return to_ns(ts);
+}
+
+[[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+}  // namespace
+
+struct Worker::Connection {
+  explicit Connection(const SessionLimits& limits) : session(limits) {}
+
+  UniqueFd fd;
+  HttpSession session;
+  ByteBuffer input;   // the start of a request that has not fully arrived
+  ByteBuffer output;  // response bytes the socket did not take yet
+  std::int64_t deadline_ms = 0;
+  bool request_started = false;    // the header timeout is running
+  bool close_after_write = false;  // close once `output` is written
+  bool linger = false;             // ...after half-closing and draining input
+  bool lingering = false;          // half-closed, discarding input until EOF
+  bool read_blocked = false;       // stopped reading until `output` drains
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+};
+
+class Worker::Page final : public MetricsPage {
+ public:
+  explicit Page(const WorkerShared& shared) : shared_(shared) {}
+  void render(std::string& body) override {
+    shared_.metrics.render(body, read_process_stats(), shared_.state.ready.load(std::memory_order_relaxed));
+  }
+
+ private:
+  const WorkerShared& shared_;
+};
+
+Worker::Worker(const WorkerShared& shared, std::size_t index)
+    : shared_(shared),
+      index_(index),
+      metrics_(shared.metrics.worker(index)),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      page_(std::make_unique<Page>(shared)),
+      read_buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)) {
+  if (!epoll_) {
+    throw_errno("epoll_create1");
+  }
+  if (!wake_) {
+    throw_errno("eventfd");
+  }
+  epoll_event wake_event{};
+  wake_event.events = EPOLLIN;
+  wake_event.data.u64 = wake_token;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &wake_event) != 0) {
+    throw_errno("epoll_ctl(eventfd)");
+  }
+  resume_accepting();
+  if (!listening_) {
+    throw_errno("epoll_ctl(listener)");
+  }
+  output_.reserve(read_buffer_size);
+  context_ = std::make_unique<SessionContext>(
+      SessionContext{shared.responses, metrics_, *page_, scratch_, std::string_view{}, true, false});
+  refresh_clock();
+}
+
+Worker::~Worker() = default;
+
+void Worker::command(unsigned bit) {
+  commands_.fetch_or(bit, std::memory_order_release);
+  const std::uint64_t one = 1;
+  // A full eventfd counter still wakes the loop; nothing to handle.
+  [[maybe_unused]] const auto written = ::write(wake_.get(), &one, sizeof(one));
+}
+
+void Worker::refresh_clock() {
+  timespec monotonic{};
+  clock_gettime(CLOCK_MONOTONIC, &monotonic);
+  now_ms_ = to_ms(monotonic);
+  batch_start_ns_ = to_ns(monotonic);
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &wall);
+  context_->date = date_.get(wall.tv_sec);
+  context_->ready = shared_.state.ready.load(std::memory_order_relaxed);
+  context_->closing = stopping_;
+}
+
+void Worker::run() {
+  std::array<epoll_event, max_events> events{};
+  next_sweep_ms_ = now_ms_ + sweep_interval_ms;
+  bool forced = false;
+  while (!forced && !(stopping_ && live_count_ == 0)) {
+    const auto timeout = static_cast<int>(std::max<std::int64_t>(0, next_sweep_ms_ - now_ms_));
+    const int ready = ::epoll_wait(epoll_.get(), events.data(), max_events, timeout);
+    if (ready < 0 && errno != EINTR) {
+      throw_errno("epoll_wait");
+    }
+    refresh_clock();
+    for (int i = 0; i < ready; ++i) {
+      const auto& event = events[static_cast<std::size_t>(i)];
+      if (event.data.u64 == listener_token) {
+        accept_connections();
+        continue;
+      }
+      if (event.data.u64 == wake_token) {
+        handle_commands();
+        forced = (commands_seen_ & force_bit) != 0;
+        if (forced) {
+          break;
+        }
+        continue;
+      }
+      auto& connection = *static_cast<Connection*>(event.data.ptr);
+      if (!connection.fd) {
+        continue;  // closed earlier in this batch
+      }
+      if ((event.events & EPOLLERR) != 0) {
+        close_connection(connection);
+        continue;
+      }
+      if ((event.events & EPOLLOUT) != 0 && !connection.output.empty() && !on_writable(connection)) {
+        continue;
+      }
+      if ((event.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) {
+        on_readable(connection);
+      }
+    }
+    recycle_closed();
+    if (now_ms_ >= next_sweep_ms_) {
+      sweep_timeouts();
+      recycle_closed();
+      next_sweep_ms_ = now_ms_ + sweep_interval_ms;
+    }
+  }
+  while (live_ != nullptr) {
+    close_connection(*live_);
+  }
+  recycle_closed();
+}
+
+void Worker::handle_commands() {
+  std::uint64_t count = 0;
+  [[maybe_unused]] const auto read = ::read(wake_.get(), &count, sizeof(count));
+  const auto commands = commands_.exchange(0, std::memory_order_acquire);
+  commands_seen_ |= commands;
+  if ((commands & stop_bit) != 0 && !stopping_) {
+    stopping_ = true;
+    context_->closing = true;
+    if (listening_) {
+      // Take what already waits in the accept queue: closing the listener
+      // would reset those connections.
+      accept_connections();
+      pause_accepting();
+    }
+    accepting_ = false;
+    for (auto* connection = live_; connection != nullptr;) {
+      auto* next = connection->next;
+      if (is_idle(*connection)) {
+        close_connection(*connection);
+      }
+      connection = next;
+    }
+  }
+}
+
+void Worker::pause_accepting() {
+  if (listening_) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, shared_.listen_fd, nullptr);
+    listening_ = false;
+  }
+}
+
+void Worker::resume_accepting() {
+  if (listening_ || !accepting_) {
+    return;
+  }
+  epoll_event event{};
+  // Exclusive: one connection wakes one worker, not all of them.
+  event.events = EPOLLIN | EPOLLEXCLUSIVE;
+  event.data.u64 = listener_token;
+  listening_ = ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared_.listen_fd, &event) == 0;
+}
+
+Worker::Connection& Worker::acquire_connection(int fd) {
+  Connection* connection = nullptr;
+  if (!spare_.empty()) {
+    connection = spare_.back();
+    spare_.pop_back();
+    connection->session.reset();
+  } else {
+    connections_.push_back(std::make_unique<Connection>(SessionLimits{}));
+    connection = connections_.back().get();
+  }
+  connection->fd.reset(fd);
+  connection->deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+  connection->request_started = true;
+  connection->close_after_write = false;
+  connection->linger = false;
+  connection->lingering = false;
+  connection->read_blocked = false;
+  connection->prev = nullptr;
+  connection->next = live_;
+  if (live_ != nullptr) {
+    live_->prev = connection;
+  }
+  live_ = connection;
+  ++live_count_;
+  return *connection;
+}
+
+void Worker::accept_connections() {
+  for (int i = 0; i < accepts_per_wakeup; ++i) {
+    const int fd = ::accept4(shared_.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) {
+        continue;
+      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The listener stays readable, so without a pause the loop would spin.
+        shared_.logger.warn("accept failed; pausing accepts for 1 s",
+                            {{"error", std::strerror(errno)}, {"worker", index_}});
+        pause_accepting();
+        accept_paused_until_ms_ = now_ms_ + accept_pause_ms;
+      }
+      return;
+    }
+    if (shared_.state.open_connections.fetch_add(1, std::memory_order_relaxed) >= shared_.max_connections) {
+      shared_.state.open_connections.fetch_sub(1, std::memory_order_relaxed);
+      ::close(fd);
+      metrics_.connections_refused.add();
+      continue;
+    }
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    auto& connection = acquire_connection(fd);
+    metrics_.connections_accepted.add();
+    metrics_.connections_active.add(1);
+    epoll_event event{};
+    // Edge-triggered in and out, registered once: no epoll_ctl per request.
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.ptr = &connection;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+      close_connection(connection);
+      continue;
+    }
+    // With TCP_DEFER_ACCEPT the first request is usually already here.
+    on_readable(connection);
+  }
+}
+
+bool Worker::is_idle(const Connection& connection) const {
+  return connection.output.empty() && connection.input.empty() && !connection.session.in_request() &&
+         !connection.lingering;
+}
+
+bool Worker::on_readable(Connection& connection) {
+  for (;;) {
+    if (!connection.output.empty()) {
+      // Back-pressure: a client that does not read its responses gets no
+      // more of them computed.
+      connection.read_blocked = true;
+      return true;
+    }
+    const bool from_scratch = connection.input.empty();
+    char* buffer = from_scratch ? read_buffer_.get() : connection.input.prepare(partial_read_size);
+    const std::size_t capacity = from_scratch ? read_buffer_size : connection.input.free_space();
+    const auto received = ::read(connection.fd.get(), buffer, capacity);
+    if (received > 0) {
+      const auto size = static_cast<std::size_t>(received);
+      if (!connection.lingering) {
+        std::string_view data{buffer, size};
+        if (!from_scratch) {
+          connection.input.commit(size);
+          data = connection.input.view();
+        }
+        if (!process(connection, data, from_scratch)) {
+          return false;
+        }
+      }
+      if (size < capacity) {
+        return true;  // a short read drained the socket; the next edge says when there is more
+      }
+      continue;
+    }
+    if (received == 0) {
+      // The client finished sending. What it sent has been answered above.
+      if (!connection.output.empty() && !connection.lingering) {
+        connection.close_after_write = true;
+        connection.linger = false;
+        return true;
+      }
+      close_connection(connection);
+      return false;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN) {
+      return true;
+    }
+    close_connection(connection);
+    return false;
+  }
+}
+
+bool Worker::process(Connection& connection, std::string_view input, bool from_scratch) {
+  output_.clear();
+  const auto result = connection.session.consume(input, *context_, output_);
+  if (from_scratch) {
+    if (result.consumed < input.size()) {
+      connection.input.append(input.substr(result.consumed));
+    }
+  } else {
+    connection.input.consume(result.consumed);
+  }
+
+  if (result.close) {
+    connection.close_after_write = true;
+    connection.linger = result.rejected;
+    connection.input.clear();
+  } else if (connection.session.in_request() || !connection.input.empty()) {
+    if (!connection.request_started) {
+      // The clock starts with a request's first byte and is not reset by
+      // later bytes, so a slow sender cannot hold the connection forever.
+      connection.request_started = true;
+      connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+    }
+  } else {
+    connection.request_started = false;
+    connection.deadline_ms = now_ms_ + shared_.config.idle_timeout.count();
+  }
+
+  bool alive = true;
+  if (!output_.empty()) {
+    alive = flush(connection, output_);
+  }
+  if (result.responses > 0) {
+    const auto elapsed = monotonic_ns() - batch_start_ns_;
+    metrics_.observe_duration(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)), result.responses);
+  }
+  if (alive && connection.close_after_write && connection.output.empty()) {
+    return close_or_linger(connection);
+  }
+  return alive;
+}
+
+bool Worker::flush(Connection& connection, std::string_view bytes) {
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const auto sent = ::send(connection.fd.get(), bytes.data() + written, bytes.size() - written, MSG_NOSIGNAL);
+    if (sent > 0) {
+      written += static_cast<std::size_t>(sent);
+      continue;
+    }
+    if (sent < 0 && errno == EINTR) {
+      continue;
+    }
+    if (sent < 0 && errno == EAGAIN) {
+      connection.output.append(bytes.substr(written));
+      // A client that stops reading gets as long as one that stops sending.
+      connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+      return true;
+    }
+    close_connection(connection);
+    return false;
+  }
+  return true;
+}
+
+bool Worker::on_writable(Connection& connection) {
+  const auto pending = connection.output.view();
+  std::size_t written = 0;
+  while (written < pending.size()) {
+    const auto sent = ::send(connection.fd.get(), pending.data() + written, pending.size() - written, MSG_NOSIGNAL);
+    if (sent > 0) {
+      written += static_cast<std::size_t>(sent);
+      continue;
+    }
+    if (sent < 0 && errno == EINTR) {
+      continue;
+    }
+    if (sent < 0 && errno == EAGAIN) {
+      connection.output.consume(written);
+      if (written > 0) {
+        connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+      }
+      return true;
+    }
+    close_connection(connection);
+    return false;
+  }
+  connection.output.clear();
+  if (connection.close_after_write) {
+    return close_or_linger(connection);
+  }
+  if (!connection.session.in_request() && connection.input.empty()) {
+    connection.request_started = false;
+    connection.deadline_ms = now_ms_ + shared_.config.idle_timeout.count();
+  }
+  if (connection.read_blocked) {
+    connection.read_blocked = false;
+    return on_readable(connection);
+  }
+  return true;
+}
+
+bool Worker::close_or_linger(Connection& connection) {
+  if (!connection.linger || connection.lingering) {
+    close_connection(connection);
+    return false;
+  }
+  // After an error the client may still be sending; closing with unread
+  // bytes would make the kernel send a reset that can destroy the response
+  // before the client reads it. Half-close and drain for a moment instead.
+  ::shutdown(connection.fd.get(), SHUT_WR);
+  connection.lingering = true;
+  connection.deadline_ms = now_ms_ + linger_ms;
+  return on_readable(connection);
+}
+
+void Worker::close_connection(Connection& connection) {
+  if (connection.prev != nullptr) {
+    connection.prev->next = connection.next;
+  } else {
+    live_ = connection.next;
+  }
+  if (connection.next != nullptr) {
+    connection.next->prev = connection.prev;
+  }
+  connection.prev = nullptr;
+  connection.next = nullptr;
+  connection.fd.reset();
+  connection.input.clear();
+  connection.output.clear();
+  --live_count_;
+  shared_.state.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  metrics_.connections_active.add(-1);
+  closed_.push_back(&connection);
+}
+
+void Worker::recycle_closed() {
+  // Reused only after the batch of events that closed them, so a later event
+  // of the same batch cannot reach a new connection through a stale pointer.
+  spare_.insert(spare_.end(), closed_.begin(), closed_.end());
+  closed_.clear();
+}
+
+void Worker::sweep_timeouts() {
+  if (!listening_ && !stopping_ && accept_paused_until_ms_ != 0 && now_ms_ >= accept_paused_until_ms_) {
+    accept_paused_until_ms_ = 0;
+    resume_accepting();
+  }
+  for (auto* connection = live_; connection != nullptr;) {
+    auto* next = connection->next;
+    if (connection->deadline_ms <= now_ms_) {
+      if (!connection->lingering && connection->output.empty()) {
+        output_.clear();
+        if (connection->session.append_timeout_response(*context_, output_)) {
+          // Best effort: one non-blocking send, then the connection goes.
+          [[maybe_unused]] const auto sent =
+              ::send(connection->fd.get(), output_.data(), output_.size(), MSG_NOSIGNAL);
+        }
+      }
+      close_connection(*connection);
+    }
+    connection = next;
+  }
+}
+
+}  // namespace hello

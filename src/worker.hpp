@@ -1,0 +1,113 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "byte_buffer.hpp"
+#include "config.hpp"
+#include "http_date.hpp"
+#include "http_session.hpp"
+#include "logger.hpp"
+#include "metrics.hpp"
+#include "unique_fd.hpp"
+
+namespace hello {
+
+// State every worker reads and the main thread changes.
+struct ServerState {
+  std::atomic<bool> ready{false};
+  std::atomic<unsigned> open_connections{0};
+};
+
+// What workers share; everything but the atomics is read-only once the
+// workers run.
+struct WorkerShared {
+  const Config& config;
+  const Logger& logger;
+  const ResponseCatalog& responses;
+  MetricsRegistry& metrics;
+  ServerState& state;
+  int listen_fd;
+  unsigned max_connections;
+};
+
+// One event loop on one thread: accepts connections from the shared
+// listening socket (EPOLLEXCLUSIVE wakes one worker per connection) and
+// serves them until told to stop.
+class Worker {
+ public:
+  Worker(const WorkerShared& shared, std::size_t index);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  Worker(Worker&&) = delete;
+  Worker& operator=(Worker&&) = delete;
+  ~Worker();
+
+  // The thread body; returns once stopped and every connection is closed.
+  void run();
+
+  // Thread-safe. Stop accepting: answer what is in flight with
+  // "Connection: close", close idle connections, return from run() when
+  // none is left.
+  void stop_accepting() { command(stop_bit); }
+  // Thread-safe. Close every connection now and return from run().
+  void force_stop() { command(force_bit); }
+
+ private:
+  struct Connection;
+  class Page;
+
+  static constexpr unsigned stop_bit = 1;
+  static constexpr unsigned force_bit = 2;
+
+  void command(unsigned bit);
+  void handle_commands();
+  void accept_connections();
+  void pause_accepting();
+  void resume_accepting();
+  bool on_readable(Connection& connection);
+  bool on_writable(Connection& connection);
+  bool process(Connection& connection, std::string_view input, bool from_scratch);
+  bool flush(Connection& connection, std::string_view bytes);
+  bool close_or_linger(Connection& connection);
+  void close_connection(Connection& connection);
+  Connection& acquire_connection(int fd);
+  void recycle_closed();
+  void sweep_timeouts();
+  void refresh_clock();
+  [[nodiscard]] bool is_idle(const Connection& connection) const;
+
+  const WorkerShared& shared_;
+  std::size_t index_;
+  WorkerMetrics& metrics_;
+  UniqueFd epoll_;
+  UniqueFd wake_;
+  std::atomic<unsigned> commands_{0};
+
+  std::unique_ptr<Page> page_;
+  HttpDateCache date_;
+  std::string scratch_;                  // /metrics bodies
+  std::string output_;                   // responses of one read
+  std::unique_ptr<char[]> read_buffer_;  // one read's bytes
+  std::unique_ptr<SessionContext> context_;
+
+  std::vector<std::unique_ptr<Connection>> connections_;  // every one ever made
+  Connection* live_ = nullptr;                             // intrusive list of open ones
+  std::size_t live_count_ = 0;
+  std::vector<Connection*> closed_;  // closed during this batch of events
+  std::vector<Connection*> spare_;   // ready for reuse
+
+  std::int64_t now_ms_ = 0;      // monotonic, refreshed per loop iteration
+  std::int64_t batch_start_ns_ = 0;
+  std::int64_t next_sweep_ms_ = 0;
+  std::int64_t accept_paused_until_ms_ = 0;
+  unsigned commands_seen_ = 0;
+  bool accepting_ = true;
+  bool listening_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace hello
