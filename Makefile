@@ -81,6 +81,7 @@ image: ## build the container image hello-server:<version> and :<git sha>
 	  --build-arg VERSION=$(VERSION) \
 	  --build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
 	  --build-arg CREATED=$$(git log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:00:00Z) \
+	  --build-arg SOURCE=$$(git config --get remote.origin.url 2>/dev/null || true) \
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):$(GIT_SHA) .
 	@docker images $(IMAGE):$(VERSION) --format 'built {{.Repository}}:{{.Tag}} ({{.Size}})'
 

@@ -1,1 +1,38 @@
-# Repository-wide checks registered with CTest (filled in as parts land).
+# Repository-wide checks, registered with CTest so that `make test` ends with
+# one summary. Each is a script that exits 0 (pass), 77 (skipped: no Docker
+# engine outside CI) or anything else (fail), and prints its own summary.
+#
+# Docker-based checks share one image build (the `image` fixture).
+
+function(hello_check name)
+  cmake_parse_arguments(CHECK "" "TIMEOUT" "COMMAND;LABELS;FIXTURES_REQUIRED;FIXTURES_SETUP" ${ARGN})
+  add_test(NAME ${name} COMMAND ${CHECK_COMMAND} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  if(NOT CHECK_TIMEOUT)
+    set(CHECK_TIMEOUT 600)
+  endif()
+  set_tests_properties(${name} PROPERTIES
+    LABELS "${CHECK_LABELS}"
+    TIMEOUT ${CHECK_TIMEOUT}
+    SKIP_RETURN_CODE 77)
+  if(CHECK_FIXTURES_REQUIRED)
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${CHECK_FIXTURES_REQUIRED}")
+  endif()
+  if(CHECK_FIXTURES_SETUP)
+    set_tests_properties(${name} PROPERTIES FIXTURES_SETUP "${CHECK_FIXTURES_SETUP}")
+  endif()
+endfunction()
+
+hello_check(lint.clang-format COMMAND scripts/lint format LABELS lint)
+hello_check(lint.clang-tidy COMMAND scripts/lint tidy --build-dir ${PROJECT_BINARY_DIR} LABELS lint TIMEOUT 900)
+
+# The container image: size, user, no shell, hardened run, health check,
+# graceful stop, CPU quota, labels, reproducible binary.
+hello_check(container.image COMMAND test/container/run LABELS container
+  FIXTURES_SETUP image TIMEOUT 1200)
+
+hello_check(k8s.manifests COMMAND deploy/k8s/tests/run LABELS k8s)
+hello_check(k8s.pod-contract COMMAND deploy/k8s/tests/pod-contract --no-build LABELS "k8s;container"
+  FIXTURES_REQUIRED image)
+hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selftest LABELS k8s)
+
+hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terraform)

@@ -57,7 +57,7 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, st
   }
   constexpr std::uint64_t max_seconds = 86'400;
   auto whole = whole_text.empty() && dot != std::string_view::npos ? std::optional<std::uint64_t>{0}
-                                                                    : parse_unsigned(whole_text, 0, max_seconds);
+                                                                   : parse_unsigned(whole_text, 0, max_seconds);
   if (!whole) {
     return std::nullopt;
   }
@@ -117,8 +117,8 @@ constexpr std::array options{
              config.port = static_cast<std::uint16_t>(*parsed);
              return std::nullopt;
            }},
-    Option{"--threads", "HELLO_THREADS", "N", "worker threads, one event loop each (0: CPUs available, cgroup quota included)",
-           "0",
+    Option{"--threads", "HELLO_THREADS", "N",
+           "worker threads, one event loop each (0: CPUs available, cgroup quota included)", "0",
            [](Config& config, std::string_view value) -> std::optional<std::string> {
              auto parsed = parse_unsigned(value, 0, 1024);
              if (!parsed) {
@@ -181,7 +181,7 @@ constexpr std::array options{
 
 constexpr std::string_view probe_flag = "--probe";
 
-ConfigExit error(std::string message) {
+ConfigExit error(const std::string& message) {
   return ConfigExit{2, "hello-server: " + message + "\nRun 'hello-server --help' for usage.\n"};
 }
 
@@ -224,8 +224,8 @@ std::string usage_text() {
     std::string left = "  " + std::string{option.flag} + " " + std::string{option.value_name};
     left.resize(std::max<std::size_t>(left.size() + 1, 30), ' ');
     text += left + std::string{option.help} + "\n";
-    text += std::string(30, ' ') + "[env " + std::string{option.env} + ", default " +
-            std::string{option.default_text} + "]\n";
+    text += std::string(30, ' ') + "[env " + std::string{option.env} + ", default " + std::string{option.default_text} +
+            "]\n";
   }
   text +=
       "  --probe URL                 GET the http:// URL once; exit 0 on a 2xx answer, 1 otherwise\n"
@@ -248,8 +248,8 @@ ConfigResult parse_config(std::span<const char* const> args, const EnvLookup& en
       return ConfigExit{0, usage_text()};
     }
     if (arg == "--version") {
-      return ConfigExit{0, "hello-server " + std::string{build::version} + " (revision " +
-                               std::string{build::revision} + ")\n"};
+      return ConfigExit{
+          0, "hello-server " + std::string{build::version} + " (revision " + std::string{build::revision} + ")\n"};
     }
     if (!arg.starts_with("--")) {
       return error("unexpected argument '" + std::string{arg} + "'");

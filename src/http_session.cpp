@@ -5,7 +5,7 @@
 namespace hello {
 
 HttpSession::Answer HttpSession::decide(const ParsedHead& head, std::string_view target,
-                                        const SessionContext& context) const {
+                                        const SessionContext& context) {
   Answer answer;
   answer.method = method_label(head.method);
   answer.with_body = head.method != HTTP_HEAD;

@@ -30,10 +30,10 @@ struct SessionContext {
   const ResponseCatalog& responses;
   WorkerMetrics& metrics;
   MetricsPage& metrics_page;
-  std::string& scratch;    // reused for /metrics bodies
-  std::string_view date;   // current Date header value
-  bool ready = true;       // what /readyz answers
-  bool closing = false;    // shutting down: every response closes its connection
+  std::string& scratch;   // reused for /metrics bodies
+  std::string_view date;  // current Date header value
+  bool ready = true;      // what /readyz answers
+  bool closing = false;   // shutting down: every response closes its connection
 };
 
 struct SessionLimits {
@@ -82,8 +82,8 @@ class HttpSession {
     bool must_close = false;
   };
 
-  [[nodiscard]] Answer decide(const ParsedHead& head, std::string_view target, const SessionContext& context) const;
-  void answer(const Answer& answer, SessionContext& context, std::string& out, ConsumeResult& result);
+  [[nodiscard]] static Answer decide(const ParsedHead& head, std::string_view target, const SessionContext& context);
+  static void answer(const Answer& answer, SessionContext& context, std::string& out, ConsumeResult& result);
   void reject(int status, MethodLabel method, SessionContext& context, std::string& out, ConsumeResult& result);
 
   RequestHeadScanner scanner_;

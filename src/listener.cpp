@@ -8,12 +8,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "errno_text.hpp"
+
 namespace hello {
 namespace {
 
 std::string failure(std::string_view what, const std::string& address, std::uint16_t port) {
   const int error = errno;
-  return std::string{what} + " " + address + ":" + std::to_string(port) + ": " + std::strerror(error);
+  return std::string{what} + " " + address + ":" + std::to_string(port) + ": " + errno_text(error);
 }
 
 }  // namespace

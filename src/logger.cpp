@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -32,12 +33,8 @@ bool needs_quotes(std::string_view text) {
   if (text.empty()) {
     return true;
   }
-  for (char c : text) {
-    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) {
-      return true;
-    }
-  }
-  return false;
+  return std::ranges::any_of(
+      text, [](char c) { return c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20; });
 }
 
 }  // namespace

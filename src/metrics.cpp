@@ -74,7 +74,7 @@ MethodLabel method_label(llhttp_method_t method) {
 }
 
 std::string_view to_string(MethodLabel method) {
-  static constexpr std::array<std::string_view, method_label_count> names{"GET",   "HEAD",    "POST", "PUT",
+  static constexpr std::array<std::string_view, method_label_count> names{"GET",    "HEAD",  "POST",    "PUT",
                                                                           "DELETE", "PATCH", "OPTIONS", "OTHER"};
   return names[static_cast<std::size_t>(method)];
 }

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <llhttp.h>
-
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -9,6 +7,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <llhttp.h>
 
 namespace hello {
 
@@ -25,7 +25,7 @@ inline constexpr std::array<int, 11> counted_statuses{200, 400, 404, 405, 408, 4
 inline constexpr std::array<std::string_view, 13> duration_bucket_labels{
     "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1"};
 inline constexpr std::array<std::uint64_t, 13> duration_bucket_bounds_ns{
-    100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000,
+    100'000,    250'000,    500'000,     1'000'000,   2'500'000,   5'000'000,    10'000'000,
     25'000'000, 50'000'000, 100'000'000, 250'000'000, 500'000'000, 1'000'000'000};
 
 // A counter with one writer (its worker thread) and any number of readers

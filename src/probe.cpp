@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "errno_text.hpp"
 #include "unique_fd.hpp"
 
 namespace hello {
@@ -20,7 +21,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int report(int code, const std::string& message) {
-  std::fprintf(stderr, "probe: %s\n", message.c_str());
+  static_cast<void>(std::fprintf(stderr, "probe: %s\n", message.c_str()));
   return code;
 }
 
@@ -129,11 +130,11 @@ int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
   }
   const UniqueFd fd{::socket(target->ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
   if (!fd) {
-    return report(1, std::string{"socket: "} + std::strerror(errno));
+    return report(1, std::string{"socket: "} + errno_text(errno));
   }
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
     if (errno != EINPROGRESS) {
-      return report(1, "connect " + std::string{url} + ": " + std::strerror(errno));
+      return report(1, "connect " + std::string{url} + ": " + errno_text(errno));
     }
     if (!wait_ready(fd.get(), POLLOUT, deadline)) {
       return report(1, "connect " + std::string{url} + ": timed out");
@@ -142,7 +143,7 @@ int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
     socklen_t error_length = sizeof(error);
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &error_length);
     if (error != 0) {
-      return report(1, "connect " + std::string{url} + ": " + std::strerror(error));
+      return report(1, "connect " + std::string{url} + ": " + errno_text(error));
     }
   }
 
@@ -155,12 +156,10 @@ int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
     const auto n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno == EAGAIN && wait_ready(fd.get(), POLLOUT, deadline)) {
-      continue;
-    } else if (n < 0 && errno == EINTR) {
+    } else if (n < 0 && (errno == EINTR || (errno == EAGAIN && wait_ready(fd.get(), POLLOUT, deadline)))) {
       continue;
     } else {
-      return report(1, "send: " + std::string{n < 0 ? std::strerror(errno) : "timed out"});
+      return report(1, "send: " + std::string{n < 0 ? errno_text(errno) : "timed out"});
     }
   }
 
@@ -174,12 +173,10 @@ int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
       received += static_cast<std::size_t>(n);
     } else if (n == 0) {
       break;
-    } else if (errno == EAGAIN && wait_ready(fd.get(), POLLIN, deadline)) {
-      continue;
-    } else if (errno == EINTR) {
+    } else if (errno == EINTR || (errno == EAGAIN && wait_ready(fd.get(), POLLIN, deadline))) {
       continue;
     } else {
-      return report(1, "receive: " + std::string{errno == EAGAIN ? "timed out" : std::strerror(errno)});
+      return report(1, "receive: " + std::string{errno == EAGAIN ? "timed out" : errno_text(errno)});
     }
   }
   const std::string_view line{status_line.data(), received};

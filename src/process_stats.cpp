@@ -105,7 +105,8 @@ ProcessStats read_process_stats() {
       stats.threads = stat->threads;
       if (auto system = read_small_file("/proc/stat")) {
         if (auto boot = parse_boot_time(*system)) {
-          stats.start_time_seconds = static_cast<double>(*boot) + static_cast<double>(stat->start_ticks_after_boot) / ticks;
+          stats.start_time_seconds =
+              static_cast<double>(*boot) + static_cast<double>(stat->start_ticks_after_boot) / ticks;
         }
       }
     }

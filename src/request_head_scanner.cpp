@@ -6,11 +6,11 @@ namespace hello {
 namespace {
 
 enum ByteClass : std::uint8_t {
-  ctl = 0,         // 0x00-0x1f except HTAB, and 0x7f
-  token = 1,       // tchar (RFC 9110 §5.6.2)
-  separator = 2,   // other visible ASCII
-  space = 3,       // SP and HTAB
-  high = 4,        // obs-text 0x80-0xff
+  ctl = 0,        // 0x00-0x1f except HTAB, and 0x7f
+  token = 1,      // tchar (RFC 9110 §5.6.2)
+  separator = 2,  // other visible ASCII
+  space = 3,      // SP and HTAB
+  high = 4,       // obs-text 0x80-0xff
   cr = 5,
   lf = 6,
 };

@@ -7,9 +7,9 @@
 namespace hello {
 
 struct HeadLimits {
-  std::size_t max_request_line = 8 * 1024;   // longer: 414
-  std::size_t max_header_bytes = 16 * 1024;  // more: 431
-  std::size_t max_header_count = 100;        // more: 431
+  std::size_t max_request_line = std::size_t{8} * 1024;   // longer: 414
+  std::size_t max_header_bytes = std::size_t{16} * 1024;  // more: 431
+  std::size_t max_header_count = 100;                     // more: 431
 };
 
 enum class ScanStatus : std::uint8_t { incomplete, complete, rejected };

@@ -1,5 +1,6 @@
 #include "request_parser.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace hello {
@@ -25,17 +26,13 @@ bool equals_ignore_case(std::string_view a, std::string_view lower) {
 bool is_valid_host(std::string_view host) {
   static constexpr auto allowed = [] {
     std::array<bool, 256> table{};
-    for (char c : std::string_view{"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:[]%"}) {
+    for (char c :
+         std::string_view{"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:[]%"}) {
       table[static_cast<unsigned char>(c)] = true;
     }
     return table;
   }();
-  for (char c : host) {
-    if (!allowed[static_cast<unsigned char>(c)]) {
-      return false;
-    }
-  }
-  return true;
+  return std::ranges::all_of(host, [](char c) { return allowed[static_cast<unsigned char>(c)]; });
 }
 
 // A view that grows over successive callbacks: the head is one contiguous

@@ -1,10 +1,10 @@
 #pragma once
 
-#include <llhttp.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include <llhttp.h>
 
 namespace hello {
 

@@ -22,6 +22,7 @@
 
 #include "build_info.hpp"
 #include "cpu_limit.hpp"
+#include "errno_text.hpp"
 #include "listener.hpp"
 #include "worker.hpp"
 
@@ -49,7 +50,8 @@ unsigned fit_connections_to_fd_limit(unsigned wanted, const Logger& logger) {
   const auto usable = limit.rlim_cur > reserved_fds ? limit.rlim_cur - reserved_fds : 1;
   if (limit.rlim_cur != RLIM_INFINITY && wanted > usable) {
     logger.warn("max-connections lowered to fit the open-files limit",
-                {{"wanted", wanted}, {"max_connections", static_cast<std::uint64_t>(usable)},
+                {{"wanted", wanted},
+                 {"max_connections", static_cast<std::uint64_t>(usable)},
                  {"nofile", static_cast<std::uint64_t>(limit.rlim_cur)}});
     return static_cast<unsigned>(usable);
   }
@@ -127,11 +129,11 @@ int run_server(const Config& config, const Logger& logger) {
   // Blocked before any thread starts, so every thread inherits the mask and
   // the signals are only ever read from the signalfd below.
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
   const UniqueFd signal_fd{::signalfd(-1, &shutdown_signals, SFD_CLOEXEC)};
   const UniqueFd workers_done{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
   if (!signal_fd || !workers_done) {
-    logger.error("cannot create signalfd/eventfd", {{"error", std::strerror(errno)}});
+    logger.error("cannot create signalfd/eventfd", {{"error", errno_text(errno)}});
     return 1;
   }
 
@@ -147,7 +149,8 @@ int run_server(const Config& config, const Logger& logger) {
   const ResponseCatalog responses{build::version, build::revision};
   MetricsRegistry metrics{threads, BuildLabels{build::version, build::revision}};
   ServerState state;
-  const WorkerShared shared{config, logger, responses, metrics, state, listener.fd.get(), max_connections};
+  const WorkerShared shared{
+      config, logger, responses, metrics, state, listener.fd.get(), max_connections, workers_done.get()};
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads_running;
@@ -189,22 +192,27 @@ int run_server(const Config& config, const Logger& logger) {
   const auto first = wait_for(signal_fd.get(), -1, std::nullopt);
   const int signal = first.signal.value_or(SIGTERM);
   state.ready.store(false);
-  logger.info("shutdown: readiness off, draining", {{"signal", signal_name(signal)},
-                                                    {"drain_delay_s", seconds(config.drain_delay)}});
+  logger.info("shutdown: readiness off, draining",
+              {{"signal", signal_name(signal)}, {"drain_delay_s", seconds(config.drain_delay)}});
 
   if (auto during_drain = wait_for(signal_fd.get(), -1, config.drain_delay); during_drain.signal) {
     exit_at_once(*during_drain.signal, logger);
   }
 
-  logger.info("shutdown: listener closing, finishing in-flight requests",
-              {{"open_connections", state.open_connections.load()},
-               {"shutdown_timeout_s", seconds(config.shutdown_timeout)}});
+  logger.info("shutdown: drain over, closing the listener", {{"open_connections", state.open_connections.load()},
+                                                             {"shutdown_timeout_s", seconds(config.shutdown_timeout)}});
   for (auto& worker : workers) {
     worker->stop_accepting();
   }
   const auto deadline = Clock::now() + config.shutdown_timeout;
   int status = 0;
   while (finished.load() < threads) {
+    if (listener.fd && state.workers_not_accepting.load() == threads) {
+      // Every worker has taken what was queued; from now on connection
+      // attempts are refused instead of waiting in a queue nobody reads.
+      listener.fd.reset();
+      logger.info("shutdown: listener closed", {{"open_connections", state.open_connections.load()}});
+    }
     const auto left = deadline - Clock::now();
     if (left <= Clock::duration::zero()) {
       logger.error("shutdown timeout; closing the connections still open",

@@ -13,13 +13,14 @@
 #include <ctime>
 #include <system_error>
 
+#include "errno_text.hpp"
 #include "process_stats.hpp"
 
 namespace hello {
 namespace {
 
-constexpr std::size_t read_buffer_size = 64 * 1024;
-constexpr std::size_t partial_read_size = 16 * 1024;
+constexpr std::size_t read_buffer_size = std::size_t{64} * 1024;
+constexpr std::size_t partial_read_size = std::size_t{16} * 1024;
 constexpr int max_events = 256;
 constexpr int accepts_per_wakeup = 64;
 constexpr std::int64_t sweep_interval_ms = 1000;
@@ -191,6 +192,9 @@ void Worker::handle_commands() {
       pause_accepting();
     }
     accepting_ = false;
+    shared_.state.workers_not_accepting.fetch_add(1);
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(shared_.notify_fd, &one, sizeof(one));
     for (auto* connection = live_; connection != nullptr;) {
       auto* next = connection->next;
       if (is_idle(*connection)) {
@@ -256,7 +260,7 @@ void Worker::accept_connections() {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // The listener stays readable, so without a pause the loop would spin.
         shared_.logger.warn("accept failed; pausing accepts for 1 s",
-                            {{"error", std::strerror(errno)}, {"worker", index_}});
+                            {{"error", errno_text(errno)}, {"worker", index_}});
         pause_accepting();
         accept_paused_until_ms_ = now_ms_ + accept_pause_ms;
       }
@@ -286,7 +290,7 @@ void Worker::accept_connections() {
   }
 }
 
-bool Worker::is_idle(const Connection& connection) const {
+bool Worker::is_idle(const Connection& connection) {
   return connection.output.empty() && connection.input.empty() && !connection.session.in_request() &&
          !connection.lingering;
 }
@@ -495,8 +499,7 @@ void Worker::sweep_timeouts() {
         output_.clear();
         if (connection->session.append_timeout_response(*context_, output_)) {
           // Best effort: one non-blocking send, then the connection goes.
-          [[maybe_unused]] const auto sent =
-              ::send(connection->fd.get(), output_.data(), output_.size(), MSG_NOSIGNAL);
+          [[maybe_unused]] const auto sent = ::send(connection->fd.get(), output_.data(), output_.size(), MSG_NOSIGNAL);
         }
       }
       close_connection(*connection);

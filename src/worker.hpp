@@ -20,6 +20,7 @@ namespace hello {
 struct ServerState {
   std::atomic<bool> ready{false};
   std::atomic<unsigned> open_connections{0};
+  std::atomic<unsigned> workers_not_accepting{0};
 };
 
 // What workers share; everything but the atomics is read-only once the
@@ -32,6 +33,7 @@ struct WorkerShared {
   ServerState& state;
   int listen_fd;
   unsigned max_connections;
+  int notify_fd;  // eventfd: a worker stopped accepting or finished
 };
 
 // One event loop on one thread: accepts connections from the shared
@@ -78,7 +80,7 @@ class Worker {
   void recycle_closed();
   void sweep_timeouts();
   void refresh_clock();
-  [[nodiscard]] bool is_idle(const Connection& connection) const;
+  [[nodiscard]] static bool is_idle(const Connection& connection);
 
   const WorkerShared& shared_;
   std::size_t index_;
@@ -95,12 +97,12 @@ class Worker {
   std::unique_ptr<SessionContext> context_;
 
   std::vector<std::unique_ptr<Connection>> connections_;  // every one ever made
-  Connection* live_ = nullptr;                             // intrusive list of open ones
+  Connection* live_ = nullptr;                            // intrusive list of open ones
   std::size_t live_count_ = 0;
   std::vector<Connection*> closed_;  // closed during this batch of events
   std::vector<Connection*> spare_;   // ready for reuse
 
-  std::int64_t now_ms_ = 0;      // monotonic, refreshed per loop iteration
+  std::int64_t now_ms_ = 0;  // monotonic, refreshed per loop iteration
   std::int64_t batch_start_ns_ = 0;
   std::int64_t next_sweep_ms_ = 0;
   std::int64_t accept_paused_until_ms_ = 0;

@@ -1,0 +1,78 @@
+// Feeds arbitrary bytes to the protocol layer twice: whole, and cut into
+// pieces whose sizes come from the input itself, as a socket might deliver
+// them. Besides the sanitizers' checks, both deliveries must produce the
+// same bytes, and every answer must be a well-formed HTTP/1.1 response.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "http_session.hpp"
+
+namespace {
+
+class FixedPage final : public hello::MetricsPage {
+ public:
+  void render(std::string& body) override { body += "up 1\n"; }
+};
+
+struct Run {
+  std::string out;
+  std::size_t responses = 0;
+  bool closed = false;
+};
+
+Run deliver(std::string_view input, std::string_view piece_sizes) {
+  static const hello::ResponseCatalog responses{"0.0.0", "fuzz"};
+  hello::WorkerMetrics metrics;
+  FixedPage page;
+  std::string scratch;
+  hello::SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", true, false};
+  hello::HttpSession session;
+  Run run;
+  std::string pending;
+  std::size_t at = 0;
+  std::size_t next_piece = 0;
+  while (at < input.size() && !run.closed) {
+    std::size_t piece = input.size() - at;
+    if (!piece_sizes.empty()) {
+      piece = 1 + static_cast<unsigned char>(piece_sizes[next_piece++ % piece_sizes.size()]) % 64;
+      piece = std::min(piece, input.size() - at);
+    }
+    pending.append(input.substr(at, piece));
+    at += piece;
+    const auto result = session.consume(pending, context, run.out);
+    if (result.consumed > pending.size()) {
+      std::abort();
+    }
+    pending.erase(0, result.consumed);
+    run.responses += result.responses;
+    run.closed = result.close;
+    if (result.close && !pending.empty()) {
+      std::abort();  // a closing session must have consumed everything
+    }
+  }
+  return run;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) {
+    return 0;
+  }
+  const std::size_t header = std::min<std::size_t>(data[0] % 8, size - 1);
+  const std::string_view piece_sizes{reinterpret_cast<const char*>(data + 1), header};
+  const std::string_view input{reinterpret_cast<const char*>(data + 1 + header), size - 1 - header};
+
+  const auto whole = deliver(input, {});
+  const auto pieces = deliver(input, piece_sizes.empty() ? std::string_view{"\x01"} : piece_sizes);
+  if (whole.out != pieces.out || whole.responses != pieces.responses || whole.closed != pieces.closed) {
+    std::abort();
+  }
+  if (whole.responses > 0 && !std::string_view{whole.out}.starts_with("HTTP/1.1 ")) {
+    std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,38 @@
+#include "byte_buffer.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace hello {
+namespace {
+
+TEST(ByteBuffer, StartsEmptyWithoutMemory) {
+  ByteBuffer buffer;
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_EQ(buffer.free_space(), 0U);
+}
+
+TEST(ByteBuffer, AppendConsumeAndGrow) {
+  ByteBuffer buffer;
+  buffer.append("hello ");
+  buffer.append(std::string(5000, 'x'));
+  EXPECT_EQ(buffer.size(), 5006U);
+  buffer.consume(6);
+  EXPECT_EQ(buffer.view(), std::string(5000, 'x'));
+  char* tail = buffer.prepare(10);
+  std::memcpy(tail, "0123456789", 10);
+  buffer.commit(10);
+  EXPECT_TRUE(buffer.view().ends_with("0123456789"));
+}
+
+TEST(ByteBuffer, EmptiedBufferReleasesItsMemory) {
+  ByteBuffer buffer;
+  buffer.append("abc");
+  buffer.consume(3);
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_EQ(buffer.free_space(), 0U);
+}
+
+}  // namespace
+}  // namespace hello

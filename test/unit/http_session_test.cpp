@@ -1,0 +1,205 @@
+#include "http_session.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace hello {
+namespace {
+
+class FixedPage final : public MetricsPage {
+ public:
+  void render(std::string& body) override {
+    body += "up 1\n";
+    ++renders;
+  }
+  int renders = 0;
+};
+
+class HttpSessionTest : public ::testing::Test {
+ protected:
+  ConsumeResult feed(std::string_view input) { return session.consume(input, context, out); }
+
+  // Feeds `input` in pieces the way a socket might deliver it, keeping the
+  // unconsumed tail as the worker does.
+  std::vector<ConsumeResult> feed_in_pieces(std::string_view input, std::size_t piece) {
+    std::vector<ConsumeResult> results;
+    std::string pending;
+    for (std::size_t at = 0; at < input.size(); at += piece) {
+      pending += input.substr(at, piece);
+      auto result = feed(pending);
+      pending.erase(0, result.consumed);
+      results.push_back(result);
+      if (result.close) {
+        break;
+      }
+    }
+    return results;
+  }
+
+  static std::size_t count(const std::string& text, std::string_view needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  ResponseCatalog responses{"1.2.3", "abc"};
+  WorkerMetrics metrics;
+  FixedPage page;
+  std::string scratch;
+  SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", true, false};
+  HttpSession session;
+  std::string out;
+};
+
+TEST_F(HttpSessionTest, AnswersHelloWorld) {
+  const auto result = feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(result.consumed, 27U);
+  EXPECT_EQ(result.responses, 1U);
+  EXPECT_FALSE(result.close);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n"
+            "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\nHello, world!");
+}
+
+TEST_F(HttpSessionTest, HeadOmitsTheBodyButKeepsItsLength) {
+  feed("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_NE(out.find("Content-Length: 13\r\n"), std::string::npos);
+  EXPECT_TRUE(out.ends_with("\r\n\r\n"));
+}
+
+TEST_F(HttpSessionTest, IncompleteHeadIsNotConsumed) {
+  const auto result = feed("GET / HTTP/1.1\r\nHo");
+  EXPECT_EQ(result.consumed, 0U);
+  EXPECT_EQ(result.responses, 0U);
+  EXPECT_TRUE(session.in_request());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_F(HttpSessionTest, PipelinedRequestsInOneInputAreAnsweredInOrder) {
+  std::string input;
+  for (const char* path : {"/", "/healthz", "/nope", "/readyz", "/version"}) {
+    input += std::string{"GET "} + path + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  }
+  const auto result = feed(input);
+  EXPECT_EQ(result.consumed, input.size());
+  EXPECT_EQ(result.responses, 5U);
+  const auto hello = out.find("Hello, world!");
+  const auto ok = out.find("ok\n");
+  const auto missing = out.find("404 Not Found");
+  const auto ready = out.find("ready\n");
+  const auto version = out.find("{\"version\":\"1.2.3\",\"revision\":\"abc\"}\n");
+  EXPECT_LT(hello, ok);
+  EXPECT_LT(ok, missing);
+  EXPECT_LT(missing, ready);
+  EXPECT_LT(ready, version);
+  EXPECT_NE(version, std::string::npos);
+}
+
+TEST_F(HttpSessionTest, AnyPieceSizeGivesTheSameBytes) {
+  std::string input;
+  for (int i = 0; i < 4; ++i) {
+    input += "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc";
+  }
+  feed(input);
+  const auto whole = out;
+  for (std::size_t piece = 1; piece < 40; ++piece) {
+    session.reset();
+    out.clear();
+    feed_in_pieces(input, piece);
+    EXPECT_EQ(out, whole) << "piece " << piece;
+  }
+}
+
+TEST_F(HttpSessionTest, ReadinessFollowsTheContext) {
+  feed("GET /readyz HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK"));
+  out.clear();
+  context.ready = false;
+  feed("GET /readyz HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 503 Service Unavailable"));
+  out.clear();
+  // Liveness is not readiness.
+  feed("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK"));
+}
+
+TEST_F(HttpSessionTest, ClosingContextAddsConnectionClose) {
+  context.closing = true;
+  const auto result = feed("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_TRUE(result.close);
+  EXPECT_FALSE(result.rejected);
+  EXPECT_EQ(result.responses, 1U);
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+}
+
+TEST_F(HttpSessionTest, MetricsPageIsRenderedPerRequest) {
+  feed("GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(page.renders, 1);
+  EXPECT_NE(out.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 5\r\n"),
+            std::string::npos);
+  EXPECT_TRUE(out.ends_with("up 1\n"));
+}
+
+TEST_F(HttpSessionTest, MethodNotAllowedCarriesAllow) {
+  feed("DELETE /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+  EXPECT_NE(out.find("Allow: GET, HEAD\r\n"), std::string::npos);
+}
+
+TEST_F(HttpSessionTest, RejectionClosesAndConsumesEverything) {
+  const auto result = feed("GET / HTTP/1.1\r\nHost: h\nX\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_TRUE(result.close);
+  EXPECT_TRUE(result.rejected);
+  EXPECT_EQ(result.responses, 1U);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_EQ(count(out, "HTTP/1.1"), 1U);
+}
+
+TEST_F(HttpSessionTest, TimeoutAnswers408OnlyForARequestInProgress) {
+  EXPECT_FALSE(session.append_timeout_response(context, out));
+  EXPECT_TRUE(out.empty());
+  feed("GET /");
+  EXPECT_TRUE(session.append_timeout_response(context, out));
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 408 Request Timeout\r\n"));
+}
+
+TEST_F(HttpSessionTest, CountsRequestsByMethodAndStatus) {
+  feed(
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nHEAD / HTTP/1.1\r\nHost: h\r\n\r\nPUT / HTTP/1.1\r\nHost: h\r\n\r\n"
+      "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto value = [&](MethodLabel method, int status) {
+    return metrics.requests[static_cast<std::size_t>(method)][status_index(status)].value();
+  };
+  EXPECT_EQ(value(MethodLabel::get, 200), 1U);
+  EXPECT_EQ(value(MethodLabel::head, 200), 1U);
+  EXPECT_EQ(value(MethodLabel::put, 405), 1U);
+  EXPECT_EQ(value(MethodLabel::get, 404), 1U);
+  feed("garbage\r\n\r\n");
+  EXPECT_EQ(value(MethodLabel::other, 400), 1U);
+}
+
+TEST_F(HttpSessionTest, ChunkedRequestClosesAfterItsAnswer) {
+  const auto result = feed("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n");
+  EXPECT_TRUE(result.close);
+  EXPECT_FALSE(result.rejected);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 405"));
+}
+
+TEST_F(HttpSessionTest, BodyWaitsForItsBytes) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n";
+  auto result = feed(head + "ab");
+  EXPECT_EQ(result.responses, 0U);
+  EXPECT_TRUE(session.in_request());
+  EXPECT_EQ(result.consumed, head.size() + 2);
+  result = feed("cdGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(result.responses, 2U);
+  EXPECT_FALSE(session.in_request());
+}
+
+}  // namespace
+}  // namespace hello

@@ -1,0 +1,105 @@
+#include "metrics.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace hello {
+namespace {
+
+std::string render(const MetricsRegistry& registry, bool ready = true) {
+  std::string out;
+  ProcessStats process;
+  process.cpu_seconds = 1.5;
+  process.resident_bytes = 2048;
+  process.virtual_bytes = 4096;
+  process.open_fds = 7;
+  process.max_fds = 1024;
+  process.start_time_seconds = 1700000000.25;
+  process.threads = 3;
+  registry.render(out, process, ready);
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+TEST(Metrics, SumsCountersAcrossWorkers) {
+  MetricsRegistry registry{2, {"1.0.0", "abc"}};
+  registry.worker(0).count_request(MethodLabel::get, 200);
+  registry.worker(1).count_request(MethodLabel::get, 200);
+  registry.worker(1).count_request(MethodLabel::post, 405);
+  const auto page = render(registry);
+  EXPECT_TRUE(contains(page, "http_requests_total{method=\"GET\",code=\"200\"} 2\n"));
+  EXPECT_TRUE(contains(page, "http_requests_total{method=\"POST\",code=\"405\"} 1\n"));
+  EXPECT_FALSE(contains(page, "code=\"404\""));  // never counted, not shown
+}
+
+TEST(Metrics, AlwaysShowsTheGetOkSeries) {
+  MetricsRegistry registry{1, {"1.0.0", "abc"}};
+  EXPECT_TRUE(contains(render(registry), "http_requests_total{method=\"GET\",code=\"200\"} 0\n"));
+}
+
+TEST(Metrics, HistogramIsCumulativeWithSumAndCount) {
+  MetricsRegistry registry{2, {"1.0.0", "abc"}};
+  registry.worker(0).observe_duration(50'000, 3);         // 50 µs, three requests
+  registry.worker(1).observe_duration(2'000'000, 1);      // 2 ms
+  registry.worker(1).observe_duration(3'000'000'000, 1);  // 3 s: beyond every bound
+  const auto page = render(registry);
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"0.0001\"} 3\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"0.001\"} 3\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"0.0025\"} 4\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"1\"} 4\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"+Inf\"} 5\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_count 5\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_sum 3.00215\n"));
+}
+
+TEST(Metrics, BucketBoundaryIsInclusive) {
+  MetricsRegistry registry{1, {"1.0.0", "abc"}};
+  registry.worker(0).observe_duration(100'000, 1);  // exactly 0.0001 s
+  EXPECT_TRUE(contains(render(registry), "http_request_duration_seconds_bucket{le=\"0.0001\"} 1\n"));
+}
+
+TEST(Metrics, GaugesBuildInfoAndProcess) {
+  MetricsRegistry registry{1, {"1.0.0", "abc123"}};
+  registry.worker(0).connections_active.add(3);
+  registry.worker(0).connections_active.add(-1);
+  const auto page = render(registry, false);
+  EXPECT_TRUE(contains(page, "http_connections_active 2\n"));
+  EXPECT_TRUE(contains(page, "hello_build_info{version=\"1.0.0\",revision=\"abc123\"} 1\n"));
+  EXPECT_TRUE(contains(page, "hello_ready 0\n"));
+  EXPECT_TRUE(contains(page, "process_cpu_seconds_total 1.5\n"));
+  EXPECT_TRUE(contains(page, "process_resident_memory_bytes 2048\n"));
+  EXPECT_TRUE(contains(page, "process_open_fds 7\n"));
+  EXPECT_TRUE(contains(page, "process_max_fds 1024\n"));
+  EXPECT_TRUE(contains(page, "process_start_time_seconds 1700000000.25\n"));
+}
+
+TEST(Metrics, EveryFamilyHasHelpAndTypeBeforeItsSamples) {
+  MetricsRegistry registry{1, {"1.0.0", "abc"}};
+  const auto page = render(registry);
+  std::string current;
+  std::size_t start = 0;
+  while (start < page.size()) {
+    const auto end = page.find('\n', start);
+    const auto line = page.substr(start, end - start);
+    start = end + 1;
+    if (line.starts_with("# HELP ")) {
+      current = line.substr(7, line.find(' ', 7) - 7);
+      continue;
+    }
+    if (line.starts_with("# TYPE ")) {
+      EXPECT_EQ(line.substr(7, current.size()), current);
+      continue;
+    }
+    EXPECT_TRUE(line.starts_with(current)) << line << " outside " << current;
+  }
+}
+
+TEST(Metrics, StatusOutsideTheListCountsAs500) {
+  EXPECT_EQ(status_index(299), status_index(500));
+  EXPECT_NE(status_index(404), status_index(500));
+}
+
+}  // namespace
+}  // namespace hello
