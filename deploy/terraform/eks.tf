@@ -1,0 +1,201 @@
+data "aws_iam_policy_document" "eks_assume" {
+  statement {
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["eks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "cluster" {
+  name_prefix        = "${local.cluster_name}-cluster-"
+  assume_role_policy = data.aws_iam_policy_document.eks_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "cluster" {
+  role       = aws_iam_role.cluster.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonEKSClusterPolicy"
+}
+
+# Envelope encryption of Kubernetes secrets needs the cluster role to use the key.
+resource "aws_iam_role_policy" "cluster_kms" {
+  name = "encrypt-secrets"
+  role = aws_iam_role.cluster.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]
+      Resource = aws_kms_key.main.arn
+    }]
+  })
+}
+
+# EKS writes to this exact name; creating it first gives it a retention and the key.
+resource "aws_cloudwatch_log_group" "eks" {
+  name              = "/aws/eks/${local.cluster_name}/cluster"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+# The public endpoint is off unless asked for, and then open only to the given CIDRs (never
+# 0.0.0.0/0, see the variable's validation); the nodes always use the private endpoint.
+resource "aws_eks_cluster" "this" {
+  name     = local.cluster_name
+  version  = var.kubernetes_version
+  role_arn = aws_iam_role.cluster.arn
+
+  enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+  # The add-ons below are managed by EKS from the start instead of adopting self-managed copies.
+  bootstrap_self_managed_addons = false
+
+  access_config {
+    authentication_mode                         = "API"
+    bootstrap_cluster_creator_admin_permissions = false
+  }
+
+  vpc_config {
+    subnet_ids              = [for az in local.azs : aws_subnet.private[az].id]
+    endpoint_private_access = true
+    endpoint_public_access  = var.cluster_endpoint_public_access
+    public_access_cidrs     = var.cluster_endpoint_public_access ? var.cluster_endpoint_public_access_cidrs : null
+  }
+
+  encryption_config {
+    resources = ["secrets"]
+
+    provider {
+      key_arn = aws_kms_key.main.arn
+    }
+  }
+
+  # At the end of standard support EKS upgrades the cluster instead of billing extended support.
+  upgrade_policy {
+    support_type = "STANDARD"
+  }
+
+  depends_on = [
+    aws_iam_role_policy_attachment.cluster,
+    aws_iam_role_policy.cluster_kms,
+    aws_cloudwatch_log_group.eks,
+  ]
+}
+
+locals {
+  admin_principal_arns = toset(concat(
+    var.cluster_admin_principal_arns,
+    var.grant_caller_cluster_admin ? [data.aws_iam_session_context.current.issuer_arn] : [],
+  ))
+}
+
+resource "aws_eks_access_entry" "admin" {
+  for_each = local.admin_principal_arns
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = each.value
+  type          = "STANDARD"
+}
+
+resource "aws_eks_access_policy_association" "admin" {
+  for_each = local.admin_principal_arns
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = aws_eks_access_entry.admin[each.key].principal_arn
+  policy_arn    = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+  access_scope {
+    type = "cluster"
+  }
+}
+
+locals {
+  # Add-ons nodes need in order to become Ready (networking, service routing, credentials for
+  # pods) are installed before the node group; the others are Deployments that need nodes.
+  addons_before_nodes = {
+    vpc-cni = {
+      # Enforces Kubernetes NetworkPolicy with the VPC CNI's eBPF agent.
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+    }
+    kube-proxy             = { configuration_values = null }
+    eks-pod-identity-agent = { configuration_values = null }
+  }
+
+  addons_after_nodes = merge(
+    {
+      coredns        = { configuration_values = null }
+      metrics-server = { configuration_values = null }
+    },
+    var.enable_container_insights ? { amazon-cloudwatch-observability = { configuration_values = null } } : {},
+  )
+}
+
+# The default add-on version for the cluster's Kubernetes version: it moves only when the
+# cluster version does, so an apply does not upgrade add-ons behind anyone's back.
+data "aws_eks_addon_version" "this" {
+  for_each = merge(local.addons_before_nodes, local.addons_after_nodes)
+
+  addon_name         = each.key
+  kubernetes_version = var.kubernetes_version
+}
+
+resource "aws_eks_addon" "before_nodes" {
+  for_each = local.addons_before_nodes
+
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = each.key
+  addon_version               = data.aws_eks_addon_version.this[each.key].version
+  configuration_values        = each.value.configuration_values
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+}
+
+resource "aws_eks_addon" "after_nodes" {
+  for_each = local.addons_after_nodes
+
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = each.key
+  addon_version               = data.aws_eks_addon_version.this[each.key].version
+  configuration_values        = each.value.configuration_values
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  dynamic "pod_identity_association" {
+    for_each = each.key == "amazon-cloudwatch-observability" ? [1] : []
+
+    content {
+      role_arn        = aws_iam_role.cloudwatch_agent[0].arn
+      service_account = "cloudwatch-agent"
+    }
+  }
+
+  depends_on = [aws_eks_node_group.this]
+}
+
+data "aws_iam_policy_document" "pod_identity_assume" {
+  statement {
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["pods.eks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "cloudwatch_agent" {
+  count = var.enable_container_insights ? 1 : 0
+
+  name_prefix        = "${local.cluster_name}-cw-agent-"
+  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
+  count = var.enable_container_insights ? 1 : 0
+
+  role       = aws_iam_role.cloudwatch_agent[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/CloudWatchAgentServerPolicy"
+}

@@ -1,0 +1,20 @@
+# prod: every high-availability property (three zones, a NAT gateway per zone, at least one
+# node per zone) at the lowest fixed cost that keeps them (see docs/costs.md).
+environment        = "prod"
+region             = "eu-west-2"
+availability_zones = ["eu-west-2a", "eu-west-2b", "eu-west-2c"]
+
+single_nat_gateway = false
+nat_mode           = "gateway"
+
+# The service needs a few millicores per thousand requests per second: small on-demand nodes,
+# one per zone, up to two per zone under load.
+node_instance_types = ["t3.small"]
+node_capacity_type  = "ON_DEMAND"
+node_min_size       = 3
+node_desired_size   = 3
+node_max_size       = 6
+
+alb_deletion_protection = true
+ecr_force_delete        = false
+log_retention_days      = 365

@@ -1,0 +1,71 @@
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+# Resolves an assumed role's temporary identity to the IAM role ARN an EKS access entry needs.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+data "aws_availability_zones" "available" {
+  state = "available"
+
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
+locals {
+  cluster_name = "${var.name}-${var.environment}"
+  partition    = data.aws_partition.current.partition
+  account_id   = data.aws_caller_identity.current.account_id
+
+  tags = merge(var.tags, {
+    Project     = var.name
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+
+  # Zone names are the for_each keys of every per-zone resource, so they must be known at plan
+  # time: the environments pin them; otherwise the first three available zones are used.
+  azs = length(var.availability_zones) > 0 ? var.availability_zones : slice(sort(data.aws_availability_zones.available.names), 0, 3)
+
+  # Private subnets take three /18-equivalents (pods get VPC addresses), public ones small
+  # slices of the last quarter; both scale with the VPC prefix.
+  zones = {
+    for index, az in local.azs : az => {
+      index        = index
+      private_cidr = cidrsubnet(var.vpc_cidr, 2, index)
+      public_cidr  = cidrsubnet(var.vpc_cidr, 6, 48 + index)
+    }
+  }
+
+  first_az = local.azs[0]
+
+  # Zones that get their own NAT gateway: every zone, or only the first with a single NAT,
+  # or none with the NAT instance.
+  nat_gateway_zones = {
+    for az, zone in local.zones : az => zone
+    if var.nat_mode == "gateway" && (!var.single_nat_gateway || az == local.first_az)
+  }
+
+  https_enabled      = var.certificate_arn != null || var.domain_name != null
+  create_certificate = var.certificate_arn == null && var.domain_name != null && var.route53_zone_id != null
+
+  # One managed node group; a map with a static key so that resources per node group
+  # (the Auto Scaling attachment) have plan-time keys, and a second group can be added
+  # beside it to replace instance types without downtime.
+  node_groups = {
+    default = {
+      instance_types = var.node_instance_types
+      capacity_type  = var.node_capacity_type
+      min_size       = var.node_min_size
+      desired_size   = var.node_desired_size
+      max_size       = var.node_max_size
+    }
+  }
+
+  # Burstable types in standard credit mode cannot run up surplus-credit charges.
+  burstable_nodes = alltrue([for t in var.node_instance_types : can(regex("^t[0-9]", t))])
+}

@@ -1,0 +1,64 @@
+output "app_url" {
+  description = "URL of the service."
+  value       = var.domain_name != null ? "https://${var.domain_name}" : "${local.https_enabled ? "https" : "http"}://${aws_lb.this.dns_name}"
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the load balancer."
+  value       = aws_lb.this.dns_name
+}
+
+output "cluster_name" {
+  description = "EKS cluster name."
+  value       = aws_eks_cluster.this.name
+}
+
+output "cluster_endpoint" {
+  description = "Kubernetes API endpoint."
+  value       = aws_eks_cluster.this.endpoint
+}
+
+output "region" {
+  description = "AWS region."
+  value       = var.region
+}
+
+output "update_kubeconfig_command" {
+  description = "Command that points kubectl at the cluster."
+  value       = "aws eks update-kubeconfig --region ${var.region} --name ${aws_eks_cluster.this.name}"
+}
+
+output "ecr_repository_url" {
+  description = "Repository to push the hello-server image to."
+  value       = aws_ecr_repository.app.repository_url
+}
+
+output "vpc_id" {
+  description = "VPC ID."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr" {
+  description = "VPC CIDR (the NetworkPolicy admits traffic from it)."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "public_subnet_ids" {
+  description = "Public subnet IDs, one per zone."
+  value       = [for az in local.azs : aws_subnet.public[az].id]
+}
+
+output "private_subnet_ids" {
+  description = "Private subnet IDs, one per zone."
+  value       = [for az in local.azs : aws_subnet.private[az].id]
+}
+
+output "target_group_arn" {
+  description = "ARN of the target group on node port 30080."
+  value       = aws_lb_target_group.app.arn
+}
+
+output "github_actions_role_arn" {
+  description = "Role for GitHub Actions (null unless github_repository is set)."
+  value       = try(aws_iam_role.github_actions[0].arn, null)
+}

@@ -1,0 +1,95 @@
+// Fixed monthly cost of an environment (what it costs before any traffic), computed from the
+// variable defaults and environments/<env>.tfvars with public eu-west-2 on-demand prices.
+// docs/costs.md shows these figures; the tests keep the two in step and hold the targets.
+//
+//   node deploy/terraform/tests/lib/costs.mjs [dev|prod]   # prints the itemised table
+import { fileURLToPath } from "node:url";
+
+export const HOURS_PER_MONTH = 730;
+
+// USD, eu-west-2 (London), on-demand. Source: the AWS Price List bulk files
+// (pricing.us-east-1.amazonaws.com/offers/v1.0/aws/<offer>/current/eu-west-2/index.json),
+// publication dates September 2026, as quoted in public repositories read on 2026-11-26.
+export const PRICES = {
+  eksClusterHour: 0.1, // AmazonEKS, standard support (extended support: 0.60)
+  natGatewayHour: 0.05, // AmazonEC2 EUW2-NatGateway-Hours
+  natGatewayGb: 0.05, // AmazonEC2 EUW2-NatGateway-Bytes
+  publicIpv4Hour: 0.005, // AmazonVPC EUW2-PublicIPv4:InUseAddress
+  albHour: 0.02646, // AWSELB EUW2-LoadBalancerUsage (Application)
+  albLcuHour: 0.0084, // AWSELB EUW2-LCUUsage (Application)
+  gp3GbMonth: 0.0928, // AmazonEC2 EUW2-EBS:VolumeUsage.gp3
+  kmsKeyMonth: 1.0, // awskms eu-west-2-KMS-Keys
+  cloudwatchVendedLogsGb: 0.5985, // AmazonCloudWatch EUW2-VendedLog-Bytes (EKS control plane and VPC flow logs)
+  // AmazonEC2 EUW2-BoxUsage, Linux, shared tenancy. t3.micro and t3.medium are quoted;
+  // t3 prices double with each size, which gives nano and small.
+  ec2Hour: { "t3.nano": 0.0059, "t3.micro": 0.0118, "t3.small": 0.0236, "t3.medium": 0.0472 },
+};
+
+// The Amazon Linux 2023 image's root volume, used by the NAT instance.
+const NAT_INSTANCE_ROOT_GB = 8;
+// An internet-facing ALB holds one public IPv4 address per enabled zone.
+const ALB_ZONES = 3;
+
+function defaults(mod) {
+  const out = {};
+  for (const [name, v] of Object.entries(mod.variables)) if ("default" in v.body) out[name] = v.body.default;
+  return out;
+}
+
+export function settings(ctx, env) {
+  return { ...defaults(ctx.mod), ...(ctx.tfvars[env] ?? {}) };
+}
+
+function round2(n) {
+  return Math.round(n * 100) / 100;
+}
+
+// Line items { item, quantity, unit, monthly }.
+export function fixedMonthly(ctx, env, prices = PRICES) {
+  const s = settings(ctx, env);
+  const h = HOURS_PER_MONTH;
+  const items = [];
+  const add = (item, quantity, unit, monthly) => items.push({ item, quantity, unit, monthly: round2(monthly) });
+  const ec2 = (type) => {
+    const p = prices.ec2Hour[type];
+    if (p === undefined) throw new Error(`no eu-west-2 price for ${type}: add it to PRICES with its source`);
+    return p;
+  };
+
+  add("EKS control plane", 1, `$${prices.eksClusterHour}/h`, prices.eksClusterHour * h);
+  if (s.nat_mode === "instance") {
+    add(`NAT instance (${s.nat_instance_type})`, 1, `$${ec2(s.nat_instance_type)}/h`, ec2(s.nat_instance_type) * h);
+    add("NAT instance public IPv4", 1, `$${prices.publicIpv4Hour}/h`, prices.publicIpv4Hour * h);
+    add("NAT instance root volume (gp3)", `${NAT_INSTANCE_ROOT_GB} GiB`, `$${prices.gp3GbMonth}/GB-month`, NAT_INSTANCE_ROOT_GB * prices.gp3GbMonth);
+  } else {
+    const n = s.single_nat_gateway ? 1 : 3;
+    add("NAT gateways", n, `$${prices.natGatewayHour}/h`, n * prices.natGatewayHour * h);
+    add("NAT gateway Elastic IPs", n, `$${prices.publicIpv4Hour}/h`, n * prices.publicIpv4Hour * h);
+  }
+  add("Application Load Balancer", 1, `$${prices.albHour}/h`, prices.albHour * h);
+  add("ALB public IPv4 (one per zone)", ALB_ZONES, `$${prices.publicIpv4Hour}/h`, ALB_ZONES * prices.publicIpv4Hour * h);
+  // Spot never costs more than on-demand, so on-demand is the bound for either capacity type.
+  const nodePrice = Math.max(...s.node_instance_types.map(ec2));
+  const nodes = s.node_desired_size;
+  const nodeLabel = `${s.node_capacity_type === "SPOT" ? "spot, at most " : ""}$${nodePrice}/h`;
+  add(`Nodes (${s.node_instance_types.join(" or ")}, ${s.node_capacity_type.toLowerCase().replace("_", "-")})`, nodes, nodeLabel, nodes * nodePrice * h);
+  add("Node root volumes (gp3)", `${nodes} x ${s.node_disk_size} GiB`, `$${prices.gp3GbMonth}/GB-month`, nodes * s.node_disk_size * prices.gp3GbMonth);
+  add("KMS customer managed key", 1, `$${prices.kmsKeyMonth}/month`, prices.kmsKeyMonth);
+  const total = round2(items.reduce((sum, i) => sum + i.monthly, 0));
+  return { env, items, total };
+}
+
+export const TARGETS = { dev: 150, prod: 335 };
+
+export function markdownTable({ items, total }) {
+  const rows = items.map((i) => `| ${i.item} | ${i.quantity} | ${i.unit} | $${i.monthly.toFixed(2)} |`);
+  return ["| item | quantity | unit price | per month |", "| --- | --- | --- | ---: |", ...rows, `| **fixed total** | | | **$${total.toFixed(2)}** |`].join("\n");
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { buildContext } = await import("./context.mjs");
+  const ctx = await buildContext();
+  for (const env of process.argv.slice(2).length ? process.argv.slice(2) : ["dev", "prod"]) {
+    console.log(`${env} (target $${TARGETS[env]}):\n${markdownTable(fixedMonthly(ctx, env))}\n`);
+  }
+}

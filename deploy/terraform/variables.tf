@@ -1,0 +1,316 @@
+variable "name" {
+  description = "Project name; prefixes every resource name. The cluster is \"<name>-<environment>\"."
+  type        = string
+  default     = "hello"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.name))
+    error_message = "name must be 2-16 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: dev or prod (see environments/*.tfvars)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be \"dev\" or \"prod\"."
+  }
+}
+
+variable "region" {
+  description = "AWS region for every resource."
+  type        = string
+  default     = "eu-west-2"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must look like eu-west-2."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC, /16 to /20. Private subnets take three quarters of it (pod IPs come from them)."
+  type        = string
+  default     = "10.0.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 20, false)
+    error_message = "vpc_cidr must be a valid IPv4 CIDR with a prefix length between 16 and 20."
+  }
+}
+
+variable "availability_zones" {
+  description = "Exactly three availability zone names; empty picks the region's first three available zones."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zones) == 0 || (length(var.availability_zones) == 3 && length(distinct(var.availability_zones)) == 3)
+    error_message = "availability_zones must be empty or list three distinct zones."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT for the whole VPC instead of one per zone: cheaper, but egress from every zone depends on one zone."
+  type        = bool
+  default     = false
+}
+
+variable "nat_mode" {
+  description = "\"gateway\" (managed NAT gateways) or \"instance\" (one small EC2 NAT instance, for cheap environments; needs single_nat_gateway = true)."
+  type        = string
+  default     = "gateway"
+
+  validation {
+    condition     = contains(["gateway", "instance"], var.nat_mode)
+    error_message = "nat_mode must be \"gateway\" or \"instance\"."
+  }
+
+  validation {
+    condition     = var.nat_mode == "gateway" || var.single_nat_gateway
+    error_message = "nat_mode = \"instance\" provides a single NAT: set single_nat_gateway = true."
+  }
+}
+
+variable "nat_instance_type" {
+  description = "x86_64 instance type of the NAT instance (nat_mode = \"instance\")."
+  type        = string
+  default     = "t3.nano"
+}
+
+variable "kubernetes_version" {
+  description = "EKS Kubernetes minor version. Keep it in standard support: extended support costs six times as much per cluster hour."
+  type        = string
+  default     = "1.35"
+
+  validation {
+    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
+    error_message = "kubernetes_version must look like 1.35."
+  }
+}
+
+variable "node_instance_types" {
+  description = "x86_64 instance types of the managed node group (the image is linux/amd64). Several types help SPOT capacity."
+  type        = list(string)
+  default     = ["t3.small"]
+
+  validation {
+    condition     = length(var.node_instance_types) > 0 && alltrue([for t in var.node_instance_types : !can(regex("^[a-z][0-9][a-z]*g[a-z]*\\.", t))])
+    error_message = "node_instance_types must list at least one x86_64 type (no Graviton \"g\" families)."
+  }
+}
+
+variable "node_capacity_type" {
+  description = "ON_DEMAND or SPOT capacity for the node group."
+  type        = string
+  default     = "ON_DEMAND"
+
+  validation {
+    condition     = contains(["ON_DEMAND", "SPOT"], var.node_capacity_type)
+    error_message = "node_capacity_type must be ON_DEMAND or SPOT."
+  }
+}
+
+variable "node_min_size" {
+  description = "Minimum node count. Three or more keeps a node in every zone."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.node_min_size >= 1 && floor(var.node_min_size) == var.node_min_size
+    error_message = "node_min_size must be a whole number of at least 1."
+  }
+}
+
+variable "node_desired_size" {
+  description = "Node count at creation; afterwards the cluster autoscaler owns it (Terraform ignores later drift)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.node_desired_size >= var.node_min_size && var.node_desired_size <= var.node_max_size
+    error_message = "node_desired_size must lie between node_min_size and node_max_size."
+  }
+}
+
+variable "node_max_size" {
+  description = "Maximum node count the cluster autoscaler may reach."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.node_max_size >= var.node_min_size && var.node_max_size <= 100
+    error_message = "node_max_size must be at least node_min_size and at most 100."
+  }
+}
+
+variable "node_disk_size" {
+  description = "Root volume size of each node in GiB (gp3, encrypted). The EKS AL2023 image needs 20."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.node_disk_size >= 20 && var.node_disk_size <= 1000
+    error_message = "node_disk_size must be between 20 and 1000 GiB."
+  }
+}
+
+variable "cluster_endpoint_public_access" {
+  description = "Expose the Kubernetes API endpoint publicly, to cluster_endpoint_public_access_cidrs only (kubectl from outside the VPC). Off: private endpoint only."
+  type        = bool
+  default     = false
+}
+
+variable "cluster_endpoint_public_access_cidrs" {
+  description = "CIDRs allowed to reach the public Kubernetes API endpoint, e.g. the operator's address as a /32."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c)])
+    error_message = "cluster_endpoint_public_access_cidrs must be valid CIDRs and must not open the API to the whole internet."
+  }
+
+  validation {
+    condition     = !var.cluster_endpoint_public_access || length(var.cluster_endpoint_public_access_cidrs) > 0
+    error_message = "cluster_endpoint_public_access = true needs at least one CIDR in cluster_endpoint_public_access_cidrs."
+  }
+}
+
+variable "cluster_admin_principal_arns" {
+  description = "IAM role or user ARNs granted cluster-admin through EKS access entries."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.cluster_admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", a))])
+    error_message = "cluster_admin_principal_arns must be IAM role or user ARNs."
+  }
+}
+
+variable "grant_caller_cluster_admin" {
+  description = "Also grant cluster-admin to the identity running Terraform (resolved to its IAM role), so the deploy can use kubectl."
+  type        = bool
+  default     = true
+}
+
+variable "domain_name" {
+  description = "Optional DNS name for the app (e.g. hello.example.com). With route53_zone_id, a certificate and an alias record are created."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.domain_name))
+    error_message = "domain_name must be a lowercase DNS name."
+  }
+}
+
+variable "route53_zone_id" {
+  description = "Optional Route 53 public hosted zone ID holding domain_name; enables DNS validation of the certificate."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.route53_zone_id == null || var.domain_name != null
+    error_message = "route53_zone_id needs domain_name."
+  }
+}
+
+variable "certificate_arn" {
+  description = "Optional existing ACM certificate ARN for the HTTPS listener (instead of creating one)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN."
+  }
+}
+
+variable "alb_ingress_cidrs" {
+  description = "CIDRs allowed to reach the load balancer on 80/443."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.alb_ingress_cidrs) > 0 && alltrue([for c in var.alb_ingress_cidrs : can(cidrhost(c, 0))])
+    error_message = "alb_ingress_cidrs must be a non-empty list of valid CIDRs."
+  }
+}
+
+variable "alb_deletion_protection" {
+  description = "Deletion protection on the load balancer. Turn it off (apply) before destroying."
+  type        = bool
+  default     = true
+}
+
+variable "alb_access_logs_bucket" {
+  description = "Optional existing S3 bucket (with the ELB log-delivery policy) for ALB access logs."
+  type        = string
+  default     = null
+}
+
+variable "enable_waf" {
+  description = "Attach a WAFv2 web ACL with the AWS managed common and known-bad-inputs rule sets to the ALB."
+  type        = bool
+  default     = false
+}
+
+variable "enable_container_insights" {
+  description = "Install the amazon-cloudwatch-observability add-on (Container Insights); adds CloudWatch cost."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of the EKS control-plane and VPC flow log groups."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 365, ...)."
+  }
+}
+
+variable "ecr_force_delete" {
+  description = "Let destroy delete the ECR repository even when it still holds images."
+  type        = bool
+  default     = false
+}
+
+variable "ecr_keep_images" {
+  description = "How many most recent images the ECR lifecycle policy keeps."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.ecr_keep_images >= 1
+    error_message = "ecr_keep_images must be at least 1."
+  }
+}
+
+variable "github_repository" {
+  description = "Optional \"owner/repo\": creates an IAM role that this repository's workflows on main (and its environment named like var.environment) can assume through GitHub OIDC to push images and describe the cluster."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository == null || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must look like owner/repo."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of an existing GitHub OIDC provider in the account (only one can exist); null creates it."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
