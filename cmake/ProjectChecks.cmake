@@ -36,3 +36,8 @@ hello_check(k8s.pod-contract COMMAND deploy/k8s/tests/pod-contract --no-build LA
 hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selftest LABELS k8s)
 
 hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terraform)
+
+# shellcheck of every script, and the deploy/destroy logic against stand-in
+# aws, terraform, kubectl, docker and curl (stub-based: no AWS here).
+hello_check(deploy.scripts COMMAND deploy/scripts/tests/run LABELS deploy TIMEOUT 900)
+hello_check(deploy.tools-image-lint COMMAND deploy/tools/lint LABELS deploy)
