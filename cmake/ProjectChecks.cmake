@@ -41,3 +41,8 @@ hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terrafor
 # aws, terraform, kubectl, docker and curl (stub-based: no AWS here).
 hello_check(deploy.scripts COMMAND deploy/scripts/tests/run LABELS deploy TIMEOUT 900)
 hello_check(deploy.tools-image-lint COMMAND deploy/tools/lint LABELS deploy)
+
+# Prometheus rules (promtool check/test), the dashboard's PromQL, the local
+# stack's configuration and its timing arithmetic.
+hello_check(observability.rules COMMAND deploy/observability/tests/run LABELS observability)
+hello_check(local.config COMMAND node --test deploy/local/tests/config.test.mjs LABELS local)
