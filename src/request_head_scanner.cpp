@@ -1,6 +1,8 @@
 #include "request_head_scanner.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace hello {
 namespace {
@@ -42,6 +44,78 @@ constexpr auto byte_classes = make_classes();
 
 std::uint8_t class_of(char c) { return byte_classes[static_cast<unsigned char>(c)]; }
 
+// Bytes that need no decision in each part of the head.
+enum ByteFlag : std::uint8_t {
+  in_request_line = 1,  // visible ASCII and SP
+  in_field_name = 2,    // tchar
+  in_field_value = 4,   // visible ASCII, SP, HTAB and obs-text
+};
+
+constexpr std::array<std::uint8_t, 256> make_flags() {
+  const auto classes = make_classes();
+  std::array<std::uint8_t, 256> flags{};
+  for (unsigned c = 0; c < 256; ++c) {
+    const auto kind = classes[c];
+    if (kind == token || kind == separator || c == ' ') {
+      flags[c] |= in_request_line;
+    }
+    if (kind == token) {
+      flags[c] |= in_field_name;
+    }
+    if (kind == token || kind == separator || kind == space || kind == high) {
+      flags[c] |= in_field_value;
+    }
+  }
+  return flags;
+}
+
+constexpr auto byte_flags = make_flags();
+
+// Eight bytes at a time where only rare bytes need a decision: the request
+// line and field values are mostly visible ASCII.
+constexpr std::uint64_t each_byte = 0x0101010101010101U;
+constexpr std::uint64_t high_bits = 0x8080808080808080U;
+
+// Non-zero when a byte of `word` is below `n` (n <= 0x80). Exact as a
+// whole: a borrow only crosses into the next byte from a byte that is below.
+constexpr std::uint64_t any_below(std::uint64_t word, std::uint64_t n) {
+  return (word - each_byte * n) & ~word & high_bits;
+}
+constexpr std::uint64_t any_equal(std::uint64_t word, std::uint64_t value) {
+  return any_below(word ^ (each_byte * value), 1);
+}
+
+std::uint64_t load_word(const unsigned char* bytes) {
+  std::uint64_t word = 0;
+  std::memcpy(&word, bytes, sizeof(word));
+  return word;
+}
+
+// Advances past whole words of visible ASCII and SP.
+std::size_t skip_request_line_words(const unsigned char* bytes, std::size_t pos, std::size_t bound) {
+  while (pos + sizeof(std::uint64_t) <= bound) {
+    const auto word = load_word(bytes + pos);
+    if ((any_below(word, 0x20) | any_equal(word, 0x7f) | (word & high_bits)) != 0) {
+      break;
+    }
+    pos += sizeof(word);
+  }
+  return pos;
+}
+
+// Advances past whole words without control characters (HTAB included:
+// the byte loop that follows takes it).
+std::size_t skip_field_value_words(const unsigned char* bytes, std::size_t pos, std::size_t bound) {
+  while (pos + sizeof(std::uint64_t) <= bound) {
+    const auto word = load_word(bytes + pos);
+    if ((any_below(word, 0x20) | any_equal(word, 0x7f)) != 0) {
+      break;
+    }
+    pos += sizeof(word);
+  }
+  return pos;
+}
+
 }  // namespace
 
 ScanStatus RequestHeadScanner::finish_request_line(std::string_view line) {
@@ -74,18 +148,32 @@ ScanStatus RequestHeadScanner::finish_request_line(std::string_view line) {
 }
 
 ScanStatus RequestHeadScanner::scan(std::string_view data) {
+  // Each phase runs a tight loop over the bytes that need no decision (a
+  // word or a table lookup at a time) and decides only at the byte that
+  // stops it: the scan is the first pass over every request, so its cost per
+  // byte is what a request costs. The size limits become loop bounds,
+  // checked once per stop.
   const std::size_t size = data.size();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t pos = pos_;
-  for (; pos < size; ++pos) {
-    const char c = data[pos];
-    const auto kind = class_of(c);
+  for (;;) {
     switch (phase_) {
-      case Phase::request_line:
+      case Phase::request_line: {
         // Counted from the first byte so that empty lines before the
         // request line cannot grow the buffer without bound either.
-        if (pos > limits_.max_request_line) {
+        const std::size_t bound = std::min(size, limits_.max_request_line + 1);
+        pos = skip_request_line_words(bytes, pos, bound);
+        while (pos < bound && (byte_flags[bytes[pos]] & in_request_line) != 0) {
+          ++pos;
+        }
+        if (pos >= size) {
+          pos_ = pos;
+          return ScanStatus::incomplete;
+        }
+        if (pos >= bound) {
           return reject(414, "request line too long");
         }
+        const auto kind = class_of(data[pos]);
         if (kind == cr) {
           if (pos + 1 >= size) {
             pos_ = pos;
@@ -97,7 +185,7 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
           if (pos == line_start_of_request_) {
             // An empty line before the request line is ignored (RFC 9112 §2.2).
             line_start_of_request_ = pos + 2;
-            ++pos;
+            pos += 2;
             continue;
           }
           if (auto status = finish_request_line(data.substr(line_start_of_request_, pos - line_start_of_request_));
@@ -107,19 +195,22 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
           phase_ = Phase::header_name;
           headers_start_ = pos + 2;
           line_start_ = pos + 2;
-          ++pos;
+          pos += 2;
           continue;
         }
         if (kind == lf) {
           return reject(400, "bare LF in request line");
         }
-        if (kind == ctl || kind == high || c == '\t') {
-          return reject(400, "invalid character in request line");
-        }
-        continue;
+        return reject(400, "invalid character in request line");
+      }
 
-      case Phase::header_name:
+      case Phase::header_name: {
+        if (pos >= size) {
+          pos_ = pos;
+          return ScanStatus::incomplete;
+        }
         if (pos == line_start_) {
+          const auto kind = class_of(data[pos]);
           if (kind == cr) {
             if (pos + 1 >= size) {
               pos_ = pos;
@@ -139,19 +230,27 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
             return reject(431, "too many header fields");
           }
         }
-        if (pos - headers_start_ >= limits_.max_header_bytes) {
+        const std::size_t bound = std::min(size, headers_start_ + limits_.max_header_bytes);
+        while (pos < bound && (byte_flags[bytes[pos]] & in_field_name) != 0) {
+          ++pos;
+        }
+        if (pos >= size) {
+          pos_ = pos;
+          return ScanStatus::incomplete;
+        }
+        if (pos >= bound) {
           return reject(431, "header section too large");
         }
-        if (kind == token) {
-          continue;
-        }
+        const char c = data[pos];
         if (c == ':') {
           if (pos == line_start_) {
             return reject(400, "empty header name");
           }
           phase_ = Phase::header_value;
+          ++pos;
           continue;
         }
+        const auto kind = class_of(c);
         if (kind == space) {
           return reject(400, "whitespace in header name or before its colon");
         }
@@ -159,11 +258,22 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
           return reject(400, "header line without a colon");
         }
         return reject(400, "invalid character in header name");
+      }
 
-      case Phase::header_value:
-        if (pos - headers_start_ >= limits_.max_header_bytes) {
+      case Phase::header_value: {
+        const std::size_t bound = std::min(size, headers_start_ + limits_.max_header_bytes);
+        pos = skip_field_value_words(bytes, pos, bound);
+        while (pos < bound && (byte_flags[bytes[pos]] & in_field_value) != 0) {
+          ++pos;
+        }
+        if (pos >= size) {
+          pos_ = pos;
+          return ScanStatus::incomplete;
+        }
+        if (pos >= bound) {
           return reject(431, "header section too large");
         }
+        const auto kind = class_of(data[pos]);
         if (kind == cr) {
           if (pos + 1 >= size) {
             pos_ = pos;
@@ -175,20 +285,16 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
           ++header_count_;
           phase_ = Phase::header_name;
           line_start_ = pos + 2;
-          ++pos;
+          pos += 2;
           continue;
         }
         if (kind == lf) {
           return reject(400, "bare LF in header value");
         }
-        if (kind == ctl) {
-          return reject(400, "control character in header value");
-        }
-        continue;
+        return reject(400, "control character in header value");
+      }
     }
   }
-  pos_ = pos;
-  return ScanStatus::incomplete;
 }
 
 }  // namespace hello

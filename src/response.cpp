@@ -73,6 +73,17 @@ PreparedResponse prepare_response(int status, std::string_view content_type, std
   response.head_before_date += extra_headers;
   response.head_before_date += "Date: ";
   response.body = body;
+  for (const auto connection : {ConnectionHeader::none, ConnectionHeader::keep_alive, ConnectionHeader::close}) {
+    for (const bool with_body : {false, true}) {
+      auto& tail = response.tails[static_cast<std::size_t>(connection) * 2 + (with_body ? 1 : 0)];
+      tail = "\r\n";
+      append_connection(tail, connection);
+      tail += "\r\n";
+      if (with_body) {
+        tail += body;
+      }
+    }
+  }
   return response;
 }
 
@@ -80,12 +91,7 @@ void append_response(std::string& out, const PreparedResponse& response, std::st
                      ConnectionHeader connection, bool with_body) {
   out += response.head_before_date;
   out += date;
-  out += "\r\n";
-  append_connection(out, connection);
-  out += "\r\n";
-  if (with_body) {
-    out += response.body;
-  }
+  out += response.tail(connection, with_body);
 }
 
 void append_response(std::string& out, int status, std::string_view content_type, std::string_view body,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -9,12 +10,19 @@ namespace hello {
 enum class ConnectionHeader : std::uint8_t { none, keep_alive, close };
 
 // A response whose bytes are fixed except for Date and Connection: the
-// status line and headers up to "Date: " are rendered once at startup, so
-// answering is a handful of copies.
+// status line and headers up to "Date: " are rendered once at startup, and so
+// is everything after the date for each Connection header with and without
+// the body, so answering is three copies.
 struct PreparedResponse {
   int status = 0;
   std::string head_before_date;
   std::string body;
+  // "\r\n", the Connection header if any, "\r\n" and the body if any; see tail().
+  std::array<std::string, 6> tails;
+
+  [[nodiscard]] const std::string& tail(ConnectionHeader connection, bool with_body) const {
+    return tails[static_cast<std::size_t>(connection) * 2 + (with_body ? 1 : 0)];
+  }
 };
 
 [[nodiscard]] std::string_view reason_phrase(int status);

@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -42,6 +43,18 @@ std::int64_t monotonic_ns() {
 }
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+// Socket I/O on the request path. libc's read/send are thread-cancellation
+// points: in a multi-threaded process each call brackets the system call
+// with two atomic read-modify-writes on the thread's cancellation state.
+// Workers are never cancelled, so the system calls are made directly.
+ssize_t receive(int fd, char* buffer, std::size_t capacity) {
+  return ::syscall(SYS_recvfrom, fd, buffer, capacity, 0, nullptr, nullptr);
+}
+
+ssize_t transmit(int fd, const char* bytes, std::size_t size) {
+  return ::syscall(SYS_sendto, fd, bytes, size, MSG_NOSIGNAL, nullptr, 0);
+}
 
 }  // namespace
 
@@ -277,16 +290,20 @@ void Worker::accept_connections() {
     auto& connection = acquire_connection(fd);
     metrics_.connections_accepted.add();
     metrics_.connections_active.add(1);
+    // With TCP_DEFER_ACCEPT the first request is usually already here, so it
+    // is read and answered before registering: a connection that is closed
+    // at once (Connection: close) never costs an epoll_ctl. Registering
+    // afterwards loses nothing, as epoll reports what is already pending.
+    if (!on_readable(connection)) {
+      continue;
+    }
     epoll_event event{};
     // Edge-triggered in and out, registered once: no epoll_ctl per request.
     event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     event.data.ptr = &connection;
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
       close_connection(connection);
-      continue;
     }
-    // With TCP_DEFER_ACCEPT the first request is usually already here.
-    on_readable(connection);
   }
 }
 
@@ -306,7 +323,7 @@ bool Worker::on_readable(Connection& connection) {
     const bool from_scratch = connection.input.empty();
     char* buffer = from_scratch ? read_buffer_.get() : connection.input.prepare(partial_read_size);
     const std::size_t capacity = from_scratch ? read_buffer_size : connection.input.free_space();
-    const auto received = ::read(connection.fd.get(), buffer, capacity);
+    const auto received = receive(connection.fd.get(), buffer, capacity);
     if (received > 0) {
       const auto size = static_cast<std::size_t>(received);
       if (!connection.lingering) {
@@ -389,7 +406,7 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
 bool Worker::flush(Connection& connection, std::string_view bytes) {
   std::size_t written = 0;
   while (written < bytes.size()) {
-    const auto sent = ::send(connection.fd.get(), bytes.data() + written, bytes.size() - written, MSG_NOSIGNAL);
+    const auto sent = transmit(connection.fd.get(), bytes.data() + written, bytes.size() - written);
     if (sent > 0) {
       written += static_cast<std::size_t>(sent);
       continue;
@@ -413,7 +430,7 @@ bool Worker::on_writable(Connection& connection) {
   const auto pending = connection.output.view();
   std::size_t written = 0;
   while (written < pending.size()) {
-    const auto sent = ::send(connection.fd.get(), pending.data() + written, pending.size() - written, MSG_NOSIGNAL);
+    const auto sent = transmit(connection.fd.get(), pending.data() + written, pending.size() - written);
     if (sent > 0) {
       written += static_cast<std::size_t>(sent);
       continue;
