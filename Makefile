@@ -25,13 +25,13 @@ deps:
 	@scripts/install-deps build
 
 .PHONY: build
-build: deps ## build the release binary (build/release/hello-server)
+build: deps ## build the release binary (build/release/src/hello-server)
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release
 
 .PHONY: run
 run: build ## build and serve on localhost:$(PORT)
-	./build/release/hello-server --port $(PORT)
+	./build/release/src/hello-server --port $(PORT)
 
 # --- tests -------------------------------------------------------------------
 

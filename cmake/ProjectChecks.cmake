@@ -46,3 +46,6 @@ hello_check(deploy.tools-image-lint COMMAND deploy/tools/lint LABELS deploy)
 # stack's configuration and its timing arithmetic.
 hello_check(observability.rules COMMAND deploy/observability/tests/run LABELS observability)
 hello_check(local.config COMMAND node --test deploy/local/tests/config.test.mjs LABELS local)
+
+# The live /metrics page through Prometheus's own linter.
+hello_check(metrics.promtool COMMAND test/metrics/promtool-check --server $<TARGET_FILE:hello-server> LABELS metrics)

@@ -130,7 +130,7 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
   }
 
   header(out, "http_request_duration_seconds", "histogram",
-         "Time from reading a request to writing its response, in seconds.");
+         "Time from reading a request to having its response ready to send, in seconds.");
   std::uint64_t cumulative = 0;
   std::uint64_t count = 0;
   std::uint64_t sum_ns = 0;

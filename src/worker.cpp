@@ -71,6 +71,7 @@ struct Worker::Connection {
   bool linger = false;             // ...after half-closing and draining input
   bool lingering = false;          // half-closed, discarding input until EOF
   bool read_blocked = false;       // stopped reading until `output` drains
+  bool registered = false;         // in the epoll set, so events may name it
   Connection* prev = nullptr;
   Connection* next = nullptr;
 };
@@ -253,6 +254,7 @@ Worker::Connection& Worker::acquire_connection(int fd) {
   connection->linger = false;
   connection->lingering = false;
   connection->read_blocked = false;
+  connection->registered = false;
   connection->prev = nullptr;
   connection->next = live_;
   if (live_ != nullptr) {
@@ -285,8 +287,6 @@ void Worker::accept_connections() {
       metrics_.connections_refused.add();
       continue;
     }
-    const int on = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     auto& connection = acquire_connection(fd);
     metrics_.connections_accepted.add();
     metrics_.connections_active.add(1);
@@ -297,13 +297,20 @@ void Worker::accept_connections() {
     if (!on_readable(connection)) {
       continue;
     }
+    // Only a connection that stays open needs Nagle's algorithm off: the
+    // first response never waits for an acknowledgement, and setting the
+    // option sends anything held back.
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     epoll_event event{};
     // Edge-triggered in and out, registered once: no epoll_ctl per request.
     event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     event.data.ptr = &connection;
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
       close_connection(connection);
+      continue;
     }
+    connection.registered = true;
   }
 }
 
@@ -389,13 +396,15 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
     connection.deadline_ms = now_ms_ + shared_.config.idle_timeout.count();
   }
 
+  if (result.responses > 0) {
+    // Recorded before the bytes leave, so a client that reads /metrics right
+    // after its answer (from any worker) finds its request counted.
+    const auto elapsed = monotonic_ns() - batch_start_ns_;
+    metrics_.observe_duration(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)), result.responses);
+  }
   bool alive = true;
   if (!output_.empty()) {
     alive = flush(connection, output_);
-  }
-  if (result.responses > 0) {
-    const auto elapsed = monotonic_ns() - batch_start_ns_;
-    metrics_.observe_duration(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)), result.responses);
   }
   if (alive && connection.close_after_write && connection.output.empty()) {
     return close_or_linger(connection);
@@ -494,7 +503,12 @@ void Worker::close_connection(Connection& connection) {
   --live_count_;
   shared_.state.open_connections.fetch_sub(1, std::memory_order_relaxed);
   metrics_.connections_active.add(-1);
-  closed_.push_back(&connection);
+  if (connection.registered) {
+    closed_.push_back(&connection);
+  } else {
+    // Never in the epoll set: no event of this batch can name it.
+    spare_.push_back(&connection);
+  }
 }
 
 void Worker::recycle_closed() {
