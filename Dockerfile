@@ -38,7 +38,7 @@ ARG REBUILD=0
 # The same preset as `make build`, minus the repository-wide checks, which
 # need tools that have no place in a build image.
 RUN cmake --preset release -DHELLO_PROJECT_CHECKS=OFF -DHELLO_REVISION=${REVISION} \
- && cmake --build --preset release --target hello-server unit_tests \
+ && cmake --build --preset release --target hello-server unit_tests allocation_tests \
  && mkdir -p /rootfs/etc \
  && cp build/release/src/hello-server /rootfs/hello-server \
  && echo 'nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin' > /rootfs/etc/passwd \
