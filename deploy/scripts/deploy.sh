@@ -40,7 +40,7 @@ Steps (each prints a numbered banner with the elapsed time):
   6 verify          rollout status, every ALB target healthy, the URL answers "Hello, world!"
 
 Requirements: terraform >= ${MIN_TERRAFORM%.0}, kubectl >= ${MIN_KUBECTL%.0} (within one minor version of the
-cluster), AWS CLI v2, docker >= ${MIN_DOCKER%.0} with a reachable engine, git, make, curl, and AWS
+cluster, EKS 1.35), AWS CLI v2, docker >= ${MIN_DOCKER%.0} with a reachable engine, git, make, curl, and AWS
 credentials allowed to create the resources (aws sts get-caller-identity must work).
 The tools image has all of them: make tools-image (see deploy/scripts/README.md).
 

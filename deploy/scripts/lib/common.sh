@@ -15,12 +15,12 @@ readonly EXIT_FAILED=1
 readonly EXIT_PREREQ=2
 
 # The minimum versions and why. Terraform 1.10 brings S3 state locking without
-# DynamoDB (use_lockfile); kubectl must be within one minor version of the EKS
-# control plane (1.33); AWS CLI v1 lacks the v2 credential providers (SSO) and
+# DynamoDB (use_lockfile); kubectl is supported within one minor version of the
+# EKS control plane (1.35, deploy/terraform/variables.tf); AWS CLI v1 lacks the v2 credential providers (SSO) and
 # output handling the scripts rely on; Docker 20.10 is the oldest engine that
 # still receives fixes from distributions (Debian 12 ships it).
 readonly MIN_TERRAFORM=1.10.0
-readonly MIN_KUBECTL=1.32.0
+readonly MIN_KUBECTL=1.34.0
 readonly MIN_AWS=2.0.0
 readonly MIN_DOCKER=20.10.0
 

@@ -284,3 +284,29 @@ test('fixture: a tag pin with its reason is accepted', () => {
   );
   assert.deepEqual(checkPins(text), []);
 });
+
+// kubeconform validates against the cluster's Kubernetes version: the default of Terraform's
+// kubernetes_version, read with HashiCorp's HCL parser.
+export async function checkKubeconformVersion(ciText, variablesText) {
+  const { parse } = await import('@cdktf/hcl2json');
+  const cluster = (await parse('variables.tf', variablesText)).variable?.kubernetes_version?.[0]?.default;
+  if (!/^1\.\d+$/.test(cluster ?? '')) return [`variables.tf: kubernetes_version has no default of the form 1.N (found ${cluster})`];
+  const versions = [...ciText.matchAll(/kubeconform [^\n]*-kubernetes-version[ =](\S+)/g)].map((m) => m[1]);
+  if (versions.length === 0) return ['ci.yml: no kubeconform -kubernetes-version'];
+  return versions.filter((v) => !new RegExp(`^${cluster.replace('.', '\\.')}\\.\\d+$`).test(v))
+    .map((v) => `ci.yml: kubeconform -kubernetes-version ${v}, the cluster runs ${cluster}`);
+}
+
+test('ci.yml: kubeconform validates against the Terraform default kubernetes_version', async () => {
+  const ci = readFileSync(join(WORKFLOWS, 'ci.yml'), 'utf8');
+  const variables = readFileSync(join(ROOT, 'deploy', 'terraform', 'variables.tf'), 'utf8');
+  assert.deepEqual(await checkKubeconformVersion(ci, variables), []);
+});
+
+test('fixture: kubeconform at another minor than the cluster is rejected', async () => {
+  const ci = 'run: kubectl kustomize x | kubeconform -strict -summary -kubernetes-version 1.33.0\n';
+  const variables = 'variable "kubernetes_version" {\n  type    = string\n  default = "1.35"\n}\n';
+  assert.deepEqual(await checkKubeconformVersion(ci, variables), ['ci.yml: kubeconform -kubernetes-version 1.33.0, the cluster runs 1.35']);
+  assert.equal((await checkKubeconformVersion('kubeconform -strict x\n', variables)).length, 1);
+  assert.equal((await checkKubeconformVersion(ci, 'variable "kubernetes_version" {}\n')).length, 1);
+});

@@ -10,6 +10,7 @@
 // fixture fails exactly the checks it names.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseHcl } from '@cdktf/hcl2json';
 import {
   APP_NAME, APP_NAMESPACE, CLUSTER_SCOPED_KINDS, appWorkloads, containers, findObject, findPort,
   parseImage, parseQuantity, ref, resolveEnv, selectorMatches, workloads,
@@ -26,7 +27,7 @@ const APP_PORT = 8080;
 const NODE_PORT = 30080;
 const APP_USER = 65532;
 const ALB_IDLE_TIMEOUT = 60;
-const CA_KUBERNETES_MINOR = '1.33';
+const CA_IMAGE = 'registry.k8s.io/autoscaling/cluster-autoscaler';
 const PLACEHOLDER_CIDR = '192.0.2.0/24';
 
 // ---------------------------------------------------------------- helpers
@@ -81,6 +82,28 @@ const selectsSomePod = (objects, selector, namespace) =>
 function versionFile() {
   return readFileSync(path.join(REPO_ROOT, 'VERSION'), 'utf8').trim();
 }
+
+// The cluster's Kubernetes minor version has one source: the default of Terraform's
+// kubernetes_version. What must follow it (the autoscaler's image) is checked against that file,
+// so changing the cluster version without the autoscaler fails here.
+export const TERRAFORM_VARIABLES = path.join(REPO_ROOT, 'deploy/terraform/variables.tf');
+
+/** The default of variable kubernetes_version in a Terraform file ("1.35"), read with
+ *  HashiCorp's HCL parser; throws when the file, the variable or a "1.N" default is missing. */
+export async function terraformKubernetesVersion(file = TERRAFORM_VARIABLES) {
+  const json = await parseHcl(path.basename(file), readFileSync(file, 'utf8'));
+  const value = json.variable?.kubernetes_version?.[0]?.default;
+  if (typeof value !== 'string' || !/^1\.\d+$/.test(value)) {
+    throw new Error(`${path.relative(REPO_ROOT, file)}: variable kubernetes_version has no default of the form 1.N (found ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+// Read once when the checks load; a failure becomes a violation of ca-version, not a crash.
+const CLUSTER_VERSION = await terraformKubernetesVersion().then(
+  (minor) => ({ minor }),
+  (err) => ({ error: err.message }),
+);
 
 // ---------------------------------------------------------------- Pod Security Standards
 
@@ -735,6 +758,19 @@ function withCa(objs, fn) {
   return fn(d, c).map((v) => `${ref(d)}: ${v}`);
 }
 
+/** ca-version against a given cluster minor ("1.35"): the upstream image at a v<minor>.<patch> tag. */
+export function caVersionViolations(objs, clusterMinor) {
+  return withCa(objs, (d, c) => {
+    const { name, tag } = parseImage(c.image);
+    const out = [];
+    if (name !== CA_IMAGE) out.push(`image ${name} is not the upstream image`);
+    const m = /^v(\d+\.\d+)\.\d+$/.exec(tag ?? '');
+    if (!m) out.push(`tag ${tag} is not a release tag v<major>.<minor>.<patch>`);
+    else if (m[1] !== clusterMinor) out.push(`tag ${tag} is for Kubernetes ${m[1]}, the cluster runs ${clusterMinor} (deploy/terraform/variables.tf kubernetes_version)`);
+    return out;
+  });
+}
+
 const caChecks = [
   {
     id: 'ca-auto-discovery',
@@ -753,14 +789,8 @@ const caChecks = [
   },
   {
     id: 'ca-version',
-    title: `the autoscaler's minor version matches the cluster's (${CA_KUBERNETES_MINOR})`,
-    run: (objs) => withCa(objs, (d, c) => {
-      const { name, tag } = parseImage(c.image);
-      const out = [];
-      if (name !== 'registry.k8s.io/autoscaling/cluster-autoscaler') out.push(`image ${name} is not the upstream image`);
-      if (!new RegExp(`^v${CA_KUBERNETES_MINOR.replace('.', '\\.')}\\.\\d+$`).test(tag ?? '')) out.push(`tag ${tag} is not v${CA_KUBERNETES_MINOR}.x`);
-      return out;
-    }),
+    title: `the autoscaler's minor version matches the Terraform default kubernetes_version (${CLUSTER_VERSION.minor ?? 'unreadable'})`,
+    run: (objs) => (CLUSTER_VERSION.error ? [CLUSTER_VERSION.error] : caVersionViolations(objs, CLUSTER_VERSION.minor)),
   },
   {
     id: 'ca-pod-identity',
@@ -780,7 +810,7 @@ const caChecks = [
 const objectChecks = [
   {
     id: 'schema',
-    title: 'every object validates against the Kubernetes 1.33 schema (kubernetes-models 4.5.1)',
+    title: 'every object validates against the Kubernetes schema of kubernetes-models 4.5.1 (API 1.33)',
     run: (objs) => objs.flatMap((o) => schemaErrors(o).map((e) => `${ref(o)}: ${e}`)),
   },
   {

@@ -1,6 +1,10 @@
 // Two complementary object checks:
 //  - schema: the JSON Schema of the Kubernetes 1.33 API (npm kubernetes-models 4.5.1): types,
 //    required fields, enums. Its schemas allow extra properties, so a misspelled field passes.
+//    The cluster runs a newer minor (deploy/terraform/variables.tf). Every kind used here is a GA
+//    API, which Kubernetes only extends with optional fields between releases, so what passes
+//    the 1.33 schema is valid on the newer cluster; CI's kubeconform also validates against the
+//    cluster's own version.
 //  - unknown fields: a round trip through @kubernetes/client-node's typed serializer keeps only
 //    fields the API defines; whatever the round trip drops is unknown (a typo or a wrong level).
 import { createRequire } from 'node:module';
