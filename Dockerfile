@@ -35,9 +35,9 @@ ARG REVISION=unknown
 # Changing REBUILD recompiles with every earlier layer cached: the
 # reproducibility test builds twice and compares the binaries.
 ARG REBUILD=0
-# The same preset as `make build`, minus the repository-wide checks, which
-# need tools that have no place in a build image.
-RUN cmake --preset release -DHELLO_PROJECT_CHECKS=OFF -DHELLO_REVISION=${REVISION} \
+# The same preset as `make build`, minus the repository-wide checks and the
+# benchmarks, which need tools that have no place in a build image.
+RUN cmake --preset release -DHELLO_PROJECT_CHECKS=OFF -DHELLO_BENCH=OFF -DHELLO_REVISION=${REVISION} \
  && cmake --build --preset release --target hello-server unit_tests allocation_tests \
  && mkdir -p /rootfs/etc \
  && cp build/release/src/hello-server /rootfs/hello-server \

@@ -49,3 +49,12 @@ hello_check(local.config COMMAND node --test deploy/local/tests/config.test.mjs 
 
 # The live /metrics page through Prometheus's own linter.
 hello_check(metrics.promtool COMMAND test/metrics/promtool-check --server $<TARGET_FILE:hello-server> LABELS metrics)
+
+# The benchmark harness end to end in a short smoke mode: every server starts,
+# every scenario produces numbers, the JSON is written. No timing is asserted.
+hello_check(bench.smoke COMMAND bench/run --smoke --server $<TARGET_FILE:hello-server> --build-dir ${PROJECT_BINARY_DIR}
+  LABELS bench TIMEOUT 600)
+
+# README and docs: make targets exist, links resolve, the Terraform graph is
+# current, the configuration table matches --help.
+hello_check(docs.check COMMAND docs/check LABELS docs)

@@ -119,18 +119,27 @@ std::size_t skip_field_value_words(const unsigned char* bytes, std::size_t pos, 
 }  // namespace
 
 ScanStatus RequestHeadScanner::finish_request_line(std::string_view line) {
-  // method SP request-target SP HTTP-version, single spaces only.
-  const auto first_space = line.find(' ');
-  if (first_space == 0 || first_space == std::string_view::npos) {
+  // method SP request-target SP HTTP-version, single spaces only. Plain
+  // loops: the method and target are a few bytes, shorter than what a
+  // library search costs to call.
+  std::size_t first_space = 0;
+  while (first_space < line.size() && class_of(line[first_space]) == token) {
+    ++first_space;
+  }
+  if (first_space == line.size() || line[first_space] != ' ') {
+    // A byte that is not a token before the first space is a bad method;
+    // no space at all is a malformed line.
+    return reject(400, line.find(' ', first_space) == std::string_view::npos ? "malformed request line"
+                                                                             : "invalid character in method");
+  }
+  if (first_space == 0) {
     return reject(400, "malformed request line");
   }
-  for (char c : line.substr(0, first_space)) {
-    if (class_of(c) != token) {
-      return reject(400, "invalid character in method");
-    }
+  std::size_t second_space = first_space + 1;
+  while (second_space < line.size() && line[second_space] != ' ') {
+    ++second_space;
   }
-  const auto second_space = line.find(' ', first_space + 1);
-  if (second_space == std::string_view::npos || second_space == first_space + 1) {
+  if (second_space == line.size() || second_space == first_space + 1) {
     return reject(400, "malformed request line");
   }
   const auto version = line.substr(second_space + 1);
