@@ -84,12 +84,8 @@ std::optional<double> parse_cgroup_v2_cpu_max(std::string_view content) {
   if (quota_text == "max") {
     return std::nullopt;
   }
-  auto quota = parse_integer(quota_text);
-  auto period = parse_integer(content.substr(space + 1));
-  if (!quota || !period || *quota <= 0 || *period <= 0) {
-    return std::nullopt;
-  }
-  return static_cast<double>(*quota) / static_cast<double>(*period);
+  // "$QUOTA $PERIOD": the same two numbers v1 keeps in two files.
+  return cgroup_v1_cpu_limit(quota_text, content.substr(space + 1));
 }
 
 std::optional<double> cgroup_v1_cpu_limit(std::string_view quota_us, std::string_view period_us) {

@@ -52,10 +52,9 @@ enum ByteFlag : std::uint8_t {
 };
 
 constexpr std::array<std::uint8_t, 256> make_flags() {
-  const auto classes = make_classes();
   std::array<std::uint8_t, 256> flags{};
   for (unsigned c = 0; c < 256; ++c) {
-    const auto kind = classes[c];
+    const auto kind = byte_classes[c];
     if (kind == token || kind == separator || c == ' ') {
       flags[c] |= in_request_line;
     }
@@ -91,24 +90,13 @@ std::uint64_t load_word(const unsigned char* bytes) {
   return word;
 }
 
-// Advances past whole words of visible ASCII and SP.
-std::size_t skip_request_line_words(const unsigned char* bytes, std::size_t pos, std::size_t bound) {
-  while (pos + sizeof(std::uint64_t) <= bound) {
-    const auto word = load_word(bytes + pos);
-    if ((any_below(word, 0x20) | any_equal(word, 0x7f) | (word & high_bits)) != 0) {
-      break;
-    }
-    pos += sizeof(word);
-  }
-  return pos;
-}
-
 // Advances past whole words without control characters (HTAB included:
-// the byte loop that follows takes it).
-std::size_t skip_field_value_words(const unsigned char* bytes, std::size_t pos, std::size_t bound) {
+// the byte loop that follows takes it) and, when `high_stops` is high_bits,
+// without obs-text (bytes >= 0x80) either.
+std::size_t skip_words(const unsigned char* bytes, std::size_t pos, std::size_t bound, std::uint64_t high_stops) {
   while (pos + sizeof(std::uint64_t) <= bound) {
     const auto word = load_word(bytes + pos);
-    if ((any_below(word, 0x20) | any_equal(word, 0x7f)) != 0) {
+    if ((any_below(word, 0x20) | any_equal(word, 0x7f) | (word & high_stops)) != 0) {
       break;
     }
     pos += sizeof(word);
@@ -171,13 +159,12 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
         // Counted from the first byte so that empty lines before the
         // request line cannot grow the buffer without bound either.
         const std::size_t bound = std::min(size, limits_.max_request_line + 1);
-        pos = skip_request_line_words(bytes, pos, bound);
+        pos = skip_words(bytes, pos, bound, high_bits);  // obs-text is not allowed here
         while (pos < bound && (byte_flags[bytes[pos]] & in_request_line) != 0) {
           ++pos;
         }
         if (pos >= size) {
-          pos_ = pos;
-          return ScanStatus::incomplete;
+          return suspend(pos);
         }
         if (pos >= bound) {
           return reject(414, "request line too long");
@@ -185,8 +172,7 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
         const auto kind = class_of(data[pos]);
         if (kind == cr) {
           if (pos + 1 >= size) {
-            pos_ = pos;
-            return ScanStatus::incomplete;
+            return suspend(pos);
           }
           if (data[pos + 1] != '\n') {
             return reject(400, "bare CR in request line");
@@ -215,15 +201,13 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
 
       case Phase::header_name: {
         if (pos >= size) {
-          pos_ = pos;
-          return ScanStatus::incomplete;
+          return suspend(pos);
         }
         if (pos == line_start_) {
           const auto kind = class_of(data[pos]);
           if (kind == cr) {
             if (pos + 1 >= size) {
-              pos_ = pos;
-              return ScanStatus::incomplete;
+              return suspend(pos);
             }
             if (data[pos + 1] != '\n') {
               return reject(400, "bare CR after headers");
@@ -244,8 +228,7 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
           ++pos;
         }
         if (pos >= size) {
-          pos_ = pos;
-          return ScanStatus::incomplete;
+          return suspend(pos);
         }
         if (pos >= bound) {
           return reject(431, "header section too large");
@@ -271,13 +254,12 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
 
       case Phase::header_value: {
         const std::size_t bound = std::min(size, headers_start_ + limits_.max_header_bytes);
-        pos = skip_field_value_words(bytes, pos, bound);
+        pos = skip_words(bytes, pos, bound, 0);
         while (pos < bound && (byte_flags[bytes[pos]] & in_field_value) != 0) {
           ++pos;
         }
         if (pos >= size) {
-          pos_ = pos;
-          return ScanStatus::incomplete;
+          return suspend(pos);
         }
         if (pos >= bound) {
           return reject(431, "header section too large");
@@ -285,8 +267,7 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
         const auto kind = class_of(data[pos]);
         if (kind == cr) {
           if (pos + 1 >= size) {
-            pos_ = pos;
-            return ScanStatus::incomplete;
+            return suspend(pos);
           }
           if (data[pos + 1] != '\n') {
             return reject(400, "bare CR in header value");

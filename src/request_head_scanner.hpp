@@ -59,6 +59,11 @@ class RequestHeadScanner {
     reject_reason_ = reason;
     return ScanStatus::rejected;
   }
+  // Out of bytes: the next scan resumes at `pos`.
+  ScanStatus suspend(std::size_t pos) {
+    pos_ = pos;
+    return ScanStatus::incomplete;
+  }
   ScanStatus finish_request_line(std::string_view line);
 
   HeadLimits limits_;

@@ -36,6 +36,17 @@ void append_head_start(std::string& out, int status, std::string_view content_ty
   out += "\r\n";
 }
 
+// What follows the date: the end of its line, the Connection header, the
+// blank line and the body.
+void append_tail(std::string& out, ConnectionHeader connection, std::string_view body, bool with_body) {
+  out += "\r\n";
+  append_connection(out, connection);
+  out += "\r\n";
+  if (with_body) {
+    out += body;
+  }
+}
+
 }  // namespace
 
 std::string_view reason_phrase(int status) {
@@ -72,16 +83,9 @@ PreparedResponse prepare_response(int status, std::string_view content_type, std
   append_head_start(response.head_before_date, status, content_type, body.size());
   response.head_before_date += extra_headers;
   response.head_before_date += "Date: ";
-  response.body = body;
   for (const auto connection : {ConnectionHeader::none, ConnectionHeader::keep_alive, ConnectionHeader::close}) {
     for (const bool with_body : {false, true}) {
-      auto& tail = response.tails[static_cast<std::size_t>(connection) * 2 + (with_body ? 1 : 0)];
-      tail = "\r\n";
-      append_connection(tail, connection);
-      tail += "\r\n";
-      if (with_body) {
-        tail += body;
-      }
+      append_tail(response.tails[PreparedResponse::tail_index(connection, with_body)], connection, body, with_body);
     }
   }
   return response;
@@ -99,12 +103,7 @@ void append_response(std::string& out, int status, std::string_view content_type
   append_head_start(out, status, content_type, body.size());
   out += "Date: ";
   out += date;
-  out += "\r\n";
-  append_connection(out, connection);
-  out += "\r\n";
-  if (with_body) {
-    out += body;
-  }
+  append_tail(out, connection, body, with_body);
 }
 
 namespace {

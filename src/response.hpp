@@ -16,12 +16,14 @@ enum class ConnectionHeader : std::uint8_t { none, keep_alive, close };
 struct PreparedResponse {
   int status = 0;
   std::string head_before_date;
-  std::string body;
   // "\r\n", the Connection header if any, "\r\n" and the body if any; see tail().
   std::array<std::string, 6> tails;
 
+  [[nodiscard]] static std::size_t tail_index(ConnectionHeader connection, bool with_body) {
+    return static_cast<std::size_t>(connection) * 2 + (with_body ? 1 : 0);
+  }
   [[nodiscard]] const std::string& tail(ConnectionHeader connection, bool with_body) const {
-    return tails[static_cast<std::size_t>(connection) * 2 + (with_body ? 1 : 0)];
+    return tails[tail_index(connection, with_body)];
   }
 };
 

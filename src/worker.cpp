@@ -10,7 +10,6 @@
 
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <system_error>
 
@@ -248,7 +247,7 @@ Worker::Connection& Worker::acquire_connection(int fd) {
     connection = connections_.back().get();
   }
   connection->fd.reset(fd);
-  connection->deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+  await_bytes(*connection);
   connection->request_started = true;
   connection->close_after_write = false;
   connection->linger = false;
@@ -389,11 +388,10 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
       // The clock starts with a request's first byte and is not reset by
       // later bytes, so a slow sender cannot hold the connection forever.
       connection.request_started = true;
-      connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+      await_bytes(connection);
     }
   } else {
-    connection.request_started = false;
-    connection.deadline_ms = now_ms_ + shared_.config.idle_timeout.count();
+    await_next_request(connection);
   }
 
   if (result.responses > 0) {
@@ -412,7 +410,9 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
   return alive;
 }
 
-bool Worker::flush(Connection& connection, std::string_view bytes) {
+// Sends what the socket takes now. nullopt when a send error closed the
+// connection; fewer bytes than given when the socket buffer is full.
+std::optional<std::size_t> Worker::send_some(Connection& connection, std::string_view bytes) {
   std::size_t written = 0;
   while (written < bytes.size()) {
     const auto sent = transmit(connection.fd.get(), bytes.data() + written, bytes.size() - written);
@@ -424,46 +424,59 @@ bool Worker::flush(Connection& connection, std::string_view bytes) {
       continue;
     }
     if (sent < 0 && errno == EAGAIN) {
-      connection.output.append(bytes.substr(written));
-      // A client that stops reading gets as long as one that stops sending.
-      connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
-      return true;
+      break;
     }
     close_connection(connection);
+    return std::nullopt;
+  }
+  return written;
+}
+
+// A request is under way (or a response is stuck): the peer has the header
+// timeout to make progress.
+void Worker::await_bytes(Connection& connection) const {
+  connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+}
+
+// Between requests: the idle timeout applies, and the next request's clock
+// starts with its first byte.
+void Worker::await_next_request(Connection& connection) const {
+  connection.request_started = false;
+  connection.deadline_ms = now_ms_ + shared_.config.idle_timeout.count();
+}
+
+bool Worker::flush(Connection& connection, std::string_view bytes) {
+  const auto written = send_some(connection, bytes);
+  if (!written) {
     return false;
+  }
+  if (*written < bytes.size()) {
+    connection.output.append(bytes.substr(*written));
+    // A client that stops reading gets as long as one that stops sending.
+    await_bytes(connection);
   }
   return true;
 }
 
 bool Worker::on_writable(Connection& connection) {
   const auto pending = connection.output.view();
-  std::size_t written = 0;
-  while (written < pending.size()) {
-    const auto sent = transmit(connection.fd.get(), pending.data() + written, pending.size() - written);
-    if (sent > 0) {
-      written += static_cast<std::size_t>(sent);
-      continue;
-    }
-    if (sent < 0 && errno == EINTR) {
-      continue;
-    }
-    if (sent < 0 && errno == EAGAIN) {
-      connection.output.consume(written);
-      if (written > 0) {
-        connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
-      }
-      return true;
-    }
-    close_connection(connection);
+  const auto written = send_some(connection, pending);
+  if (!written) {
     return false;
+  }
+  if (*written < pending.size()) {
+    connection.output.consume(*written);
+    if (*written > 0) {
+      await_bytes(connection);
+    }
+    return true;
   }
   connection.output.clear();
   if (connection.close_after_write) {
     return close_or_linger(connection);
   }
   if (!connection.session.in_request() && connection.input.empty()) {
-    connection.request_started = false;
-    connection.deadline_ms = now_ms_ + shared_.config.idle_timeout.count();
+    await_next_request(connection);
   }
   if (connection.read_blocked) {
     connection.read_blocked = false;

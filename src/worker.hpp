@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,9 @@ class Worker {
   bool on_writable(Connection& connection);
   bool process(Connection& connection, std::string_view input, bool from_scratch);
   bool flush(Connection& connection, std::string_view bytes);
+  std::optional<std::size_t> send_some(Connection& connection, std::string_view bytes);
+  void await_bytes(Connection& connection) const;
+  void await_next_request(Connection& connection) const;
   bool close_or_linger(Connection& connection);
   void close_connection(Connection& connection);
   Connection& acquire_connection(int fd);
