@@ -6,22 +6,12 @@
 
 #include "build_info.hpp"
 #include "http_client.hpp"
-#include "server_process.hpp"
+#include "shared_server.hpp"
 
 namespace hello::test {
 namespace {
 
-class Contract : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new ServerProcess({}); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static std::uint16_t port() { return server_->port(); }
-
-  static inline ServerProcess* server_ = nullptr;
-};
+class Contract : public WithSharedServer<> {};
 
 const std::regex imf_fixdate{
     R"(^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$)"};

@@ -180,6 +180,7 @@ Exchange exchange(std::uint16_t port, std::string_view request, std::chrono::mil
   client.send(request);
   result.response = client.read_response(true, timeout);
   result.closed = client.wait_closed(timeout);
+  result.after_response = client.unparsed();
   return result;
 }
 

@@ -63,10 +63,12 @@ class RawClient {
 // One request on a new connection.
 std::optional<HttpResponse> http_get(std::uint16_t port, std::string_view path, std::string_view method = "GET");
 
-// Sends `request` and returns the server's answer and whether it then closed.
+// Sends `request` and returns the server's answer, whether it then closed,
+// and whatever else it sent before closing.
 struct Exchange {
   std::optional<HttpResponse> response;
   bool closed = false;
+  std::string after_response;
 };
 Exchange exchange(std::uint16_t port, std::string_view request, std::chrono::milliseconds timeout = 5s);
 

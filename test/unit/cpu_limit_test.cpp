@@ -1,9 +1,8 @@
 #include "cpu_limit.hpp"
 
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -42,14 +41,11 @@ class CgroupTree : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     root_ = pattern;
   }
-  void TearDown() override { std::system(("rm -rf '" + root_ + "'").c_str()); }
+  void TearDown() override { std::filesystem::remove_all(root_); }
   void write(const std::string& relative, const std::string& content) {
-    std::string path = root_;
-    std::size_t at = 0;
-    while ((at = relative.find('/', at + 1)) != std::string::npos) {
-      ::mkdir((root_ + "/" + relative.substr(0, at)).c_str(), 0755);
-    }
-    std::ofstream{root_ + "/" + relative} << content;
+    const std::filesystem::path path = std::filesystem::path{root_} / relative;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream{path} << content;
   }
   std::string root_;
 };

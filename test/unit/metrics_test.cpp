@@ -21,7 +21,13 @@ std::string render(const MetricsRegistry& registry, bool ready = true) {
   return out;
 }
 
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+// An assertion, so that a failure names the text it looked for.
+::testing::AssertionResult contains(const std::string& page, const std::string& text) {
+  if (page.find(text) != std::string::npos) {
+    return ::testing::AssertionSuccess() << "the page has: " << text;
+  }
+  return ::testing::AssertionFailure() << "the page lacks: " << text;
+}
 
 TEST(Metrics, SumsCountersAcrossWorkers) {
   MetricsRegistry registry{2, {"1.0.0", "abc"}};

@@ -9,12 +9,10 @@ namespace {
 
 using namespace std::string_literals;
 
-ScanStatus scan_all(RequestHeadScanner& scanner, std::string_view data) { return scanner.scan(data); }
-
 TEST(RequestHeadScanner, FindsTheEndOfASimpleHead) {
   RequestHeadScanner scanner;
   const std::string head = "GET /path?q=1 HTTP/1.1\r\nHost: example\r\n\r\n";
-  ASSERT_EQ(scan_all(scanner, head + "NEXT"), ScanStatus::complete);
+  ASSERT_EQ(scanner.scan(head + "NEXT"), ScanStatus::complete);
   EXPECT_EQ(scanner.head_start(), 0U);
   EXPECT_EQ(scanner.head_size(), head.size());
   EXPECT_EQ(scanner.method(head), "GET");
@@ -24,7 +22,7 @@ TEST(RequestHeadScanner, FindsTheEndOfASimpleHead) {
 
 TEST(RequestHeadScanner, ReadsHttp10) {
   RequestHeadScanner scanner;
-  ASSERT_EQ(scan_all(scanner, "GET / HTTP/1.0\r\n\r\n"), ScanStatus::complete);
+  ASSERT_EQ(scanner.scan("GET / HTTP/1.0\r\n\r\n"), ScanStatus::complete);
   EXPECT_EQ(scanner.http_minor(), 0);
 }
 
