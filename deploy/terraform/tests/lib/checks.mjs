@@ -5,6 +5,7 @@
 // real reason in the block, exactly as checkov does.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { format } from "@cdktf/hcl-tools";
 import { TARGETS, fixedMonthly, markdownTable } from "./costs.mjs";
 import {
   REPO_ROOT,
@@ -12,7 +13,6 @@ import {
   META_ARGS,
   block,
   blocksOfType,
-  formatted,
   isBlockValue,
   literal,
   referencesIn,
@@ -222,7 +222,7 @@ export const structureChecks = [
     run: async (ctx) => {
       const errs = [];
       for (const f of [...ctx.mod.files, ...ctx.boot.files, ...ctx.tfvarsFiles]) {
-        if ((await formatted(f.text)) !== f.text) errs.push(`${f.path ?? f.name} is not formatted (terraform fmt would rewrite it)`);
+        if ((await format(f.text)) !== f.text) errs.push(`${f.path ?? f.name} is not formatted (terraform fmt would rewrite it)`);
       }
       return errs;
     },
@@ -515,10 +515,6 @@ export const policyChecks = [
 // Design invariants of this project
 // ---------------------------------------------------------------------------------------
 
-function expr(value) {
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
 export const invariantChecks = [
   {
     id: "three-zones",
@@ -527,8 +523,8 @@ export const invariantChecks = [
       const errs = [];
       const { mod } = ctx;
       if (!mentions(mod.variables.availability_zones?.body.validation ?? [], /length\(var\.availability_zones\) == 3/)) errs.push("var.availability_zones does not require three zones");
-      if (!/slice\(.*, 0, 3\)/.test(expr(mod.locals.azs?.expr))) errs.push("local.azs does not default to three zones");
-      for (const s of ["aws_subnet.public", "aws_subnet.private"]) if (expr(block(mod, s)?.body.for_each) !== "${local.zones}") errs.push(`${s} is not one per zone`);
+      if (!/slice\(.*, 0, 3\)/.test(str(mod.locals.azs?.expr))) errs.push("local.azs does not default to three zones");
+      for (const s of ["aws_subnet.public", "aws_subnet.private"]) if (str(block(mod, s)?.body.for_each) !== "${local.zones}") errs.push(`${s} is not one per zone`);
       for (const [env, v] of Object.entries(ctx.tfvars)) {
         const azs = v.availability_zones ?? [];
         if (azs.length !== 3 || new Set(azs).size !== 3) errs.push(`${env}.tfvars does not list three distinct zones`);
@@ -542,8 +538,8 @@ export const invariantChecks = [
     run: (ctx) => {
       const errs = [];
       const { mod } = ctx;
-      if (expr(block(mod, "aws_nat_gateway.this")?.body.for_each) !== "${local.nat_gateway_zones}") errs.push("aws_nat_gateway.this is not keyed by local.nat_gateway_zones");
-      if (!/^\$\{\{\s*for az, zone in local\.zones : az => zone\s+if var\.nat_mode == "gateway" && \(!var\.single_nat_gateway \|\| az == local\.first_az\)\s*\}\}$/.test(expr(mod.locals.nat_gateway_zones?.expr))) errs.push("local.nat_gateway_zones is not every zone when single_nat_gateway is false");
+      if (str(block(mod, "aws_nat_gateway.this")?.body.for_each) !== "${local.nat_gateway_zones}") errs.push("aws_nat_gateway.this is not keyed by local.nat_gateway_zones");
+      if (!/^\$\{\{\s*for az, zone in local\.zones : az => zone\s+if var\.nat_mode == "gateway" && \(!var\.single_nat_gateway \|\| az == local\.first_az\)\s*\}\}$/.test(str(mod.locals.nat_gateway_zones?.expr))) errs.push("local.nat_gateway_zones is not every zone when single_nat_gateway is false");
       if (mod.variables.single_nat_gateway?.body.default !== false) errs.push("single_nat_gateway does not default to false");
       if (ctx.tfvars.prod?.single_nat_gateway !== false || (ctx.tfvars.prod?.nat_mode ?? "gateway") !== "gateway") errs.push("prod.tfvars must keep a NAT gateway per zone");
       if (ctx.tfvars.dev?.single_nat_gateway !== true) errs.push("dev.tfvars must use a single NAT");
@@ -559,12 +555,12 @@ export const invariantChecks = [
       const rt = block(mod, "aws_route_table.private");
       const route = block(mod, "aws_route.private_nat");
       const assoc = block(mod, "aws_route_table_association.private");
-      if (expr(rt?.body.for_each) !== "${local.zones}") errs.push("aws_route_table.private is not one per zone");
-      if (expr(route?.body.for_each) !== "${local.zones}") errs.push("aws_route.private_nat is not one per zone");
-      if (expr(route?.body.route_table_id) !== "${aws_route_table.private[each.key].id}") errs.push("aws_route.private_nat is not in its zone's route table");
-      if (!/aws_nat_gateway\.this\[var\.single_nat_gateway \? local\.first_az : each\.key\]/.test(expr(route?.body.nat_gateway_id))) errs.push("aws_route.private_nat does not use its own zone's NAT gateway");
+      if (str(rt?.body.for_each) !== "${local.zones}") errs.push("aws_route_table.private is not one per zone");
+      if (str(route?.body.for_each) !== "${local.zones}") errs.push("aws_route.private_nat is not one per zone");
+      if (str(route?.body.route_table_id) !== "${aws_route_table.private[each.key].id}") errs.push("aws_route.private_nat is not in its zone's route table");
+      if (!/aws_nat_gateway\.this\[var\.single_nat_gateway \? local\.first_az : each\.key\]/.test(str(route?.body.nat_gateway_id))) errs.push("aws_route.private_nat does not use its own zone's NAT gateway");
       if (route?.body.destination_cidr_block !== "0.0.0.0/0") errs.push("aws_route.private_nat is not the default route");
-      if (expr(assoc?.body.subnet_id) !== "${aws_subnet.private[each.key].id}" || expr(assoc?.body.route_table_id) !== "${aws_route_table.private[each.key].id}") errs.push("private subnets are not associated with their own zone's route table");
+      if (str(assoc?.body.subnet_id) !== "${aws_subnet.private[each.key].id}" || str(assoc?.body.route_table_id) !== "${aws_route_table.private[each.key].id}") errs.push("private subnets are not associated with their own zone's route table");
       return errs;
     },
   },
@@ -597,9 +593,9 @@ export const invariantChecks = [
       const att = blocksOfType(mod, "aws_autoscaling_attachment");
       if (att.length === 0) errs.push("no aws_autoscaling_attachment");
       for (const a of att) {
-        if (expr(a.body.for_each) !== "${local.node_groups}") errs.push(`${a.address} is not keyed by the node groups`);
-        if (!/aws_eks_node_group\.this\[each\.key\]\.resources\[0\]\.autoscaling_groups\[0\]\.name/.test(expr(a.body.autoscaling_group_name))) errs.push(`${a.address} does not attach the node group's Auto Scaling group`);
-        if (expr(a.body.lb_target_group_arn) !== "${aws_lb_target_group.app.arn}") errs.push(`${a.address} does not target aws_lb_target_group.app`);
+        if (str(a.body.for_each) !== "${local.node_groups}") errs.push(`${a.address} is not keyed by the node groups`);
+        if (!/aws_eks_node_group\.this\[each\.key\]\.resources\[0\]\.autoscaling_groups\[0\]\.name/.test(str(a.body.autoscaling_group_name))) errs.push(`${a.address} does not attach the node group's Auto Scaling group`);
+        if (str(a.body.lb_target_group_arn) !== "${aws_lb_target_group.app.arn}") errs.push(`${a.address} does not target aws_lb_target_group.app`);
       }
       for (const t of blocksOfType(mod, "aws_lb_target_group_attachment")) errs.push(`${t.address} registers static targets`);
       const groups = mod.locals.node_groups?.expr;
@@ -616,16 +612,16 @@ export const invariantChecks = [
       const nodes = block(mod, "aws_security_group.nodes");
       if (!nodes) return ["aws_security_group.nodes is missing"];
       if (nodes.body.ingress || nodes.body.egress) errs.push("aws_security_group.nodes has inline rules");
-      const rules = blocksOfType(mod, "aws_vpc_security_group_ingress_rule").filter((r) => expr(r.body.security_group_id) === "${aws_security_group.nodes.id}");
+      const rules = blocksOfType(mod, "aws_vpc_security_group_ingress_rule").filter((r) => str(r.body.security_group_id) === "${aws_security_group.nodes.id}");
       if (rules.length === 0) errs.push("no ingress rule for the nodes");
       for (const r of rules) {
-        if (expr(r.body.referenced_security_group_id) !== "${aws_security_group.alb.id}") errs.push(`${r.address} admits a source other than the ALB group`);
+        if (str(r.body.referenced_security_group_id) !== "${aws_security_group.alb.id}") errs.push(`${r.address} admits a source other than the ALB group`);
         if (r.body.cidr_ipv4 || r.body.cidr_ipv6 || r.body.prefix_list_id) errs.push(`${r.address} admits CIDRs`);
         if (r.body.from_port !== 30080 || r.body.to_port !== 30080 || r.body.ip_protocol !== "tcp") errs.push(`${r.address} opens more than tcp/30080`);
       }
       for (const r of blocksOfType(mod, "aws_security_group_rule")) errs.push(`${r.address}: use aws_vpc_security_group_*_rule`);
       const lt = block(mod, "aws_launch_template.nodes");
-      if (!/cluster_security_group_id/.test(expr(lt?.body.vpc_security_group_ids)) || !/aws_security_group\.nodes\.id/.test(expr(lt?.body.vpc_security_group_ids))) errs.push("nodes do not carry both the cluster and the node security group");
+      if (!/cluster_security_group_id/.test(str(lt?.body.vpc_security_group_ids)) || !/aws_security_group\.nodes\.id/.test(str(lt?.body.vpc_security_group_ids))) errs.push("nodes do not carry both the cluster and the node security group");
       return errs;
     },
   },
@@ -643,15 +639,15 @@ export const invariantChecks = [
       const ng = block(mod, "aws_eks_node_group.this");
       if (!ng) return ["aws_eks_node_group.this is missing"];
       if (ng.body.ami_type !== "AL2023_x86_64_STANDARD") errs.push(`ami_type is ${str(ng.body.ami_type)}`);
-      if (expr(get(ng.body, "launch_template.0.version")) !== "${aws_launch_template.nodes.latest_version}") errs.push("node group does not follow the launch template's latest version");
+      if (str(get(ng.body, "launch_template.0.version")) !== "${aws_launch_template.nodes.latest_version}") errs.push("node group does not follow the launch template's latest version");
       if (JSON.stringify(get(ng.body, "lifecycle.0.ignore_changes")) !== JSON.stringify(["${scaling_config[0].desired_size}"])) errs.push("ignore_changes must be exactly desired_size");
-      if (!/aws_subnet\.private/.test(expr(ng.body.subnet_ids))) errs.push("node group is not in the private subnets");
+      if (!/aws_subnet\.private/.test(str(ng.body.subnet_ids))) errs.push("node group is not in the private subnets");
       const lt = block(mod, "aws_launch_template.nodes");
       if (lt?.body.user_data || lt?.body.image_id) errs.push("launch template sets user data or an image");
       const ebs = get(lt?.body ?? {}, "block_device_mappings.0.ebs.0") ?? {};
       if (ebs.encrypted !== true || ebs.volume_type !== "gp3") errs.push("node root volume is not encrypted gp3");
       for (const m of [mod, ctx.boot]) for (const r of blocksOfType(m, "aws_iam_role")) if ("managed_policy_arns" in r.body) errs.push(`${r.address} uses managed_policy_arns`);
-      if (!blocksOfType(mod, "aws_iam_role_policy_attachment").some((a) => expr(a.body.role) === "${aws_iam_role.node.name}")) errs.push("node role has no policy attachments");
+      if (!blocksOfType(mod, "aws_iam_role_policy_attachment").some((a) => str(a.body.role) === "${aws_iam_role.node.name}")) errs.push("node role has no policy attachments");
       return errs;
     },
   },
@@ -665,8 +661,8 @@ export const invariantChecks = [
       if (!c) return ["aws_eks_cluster.this is missing"];
       if (get(c.body, "access_config.0.authentication_mode") !== "API") errs.push("authentication_mode is not API");
       if (get(c.body, "vpc_config.0.endpoint_private_access") !== true) errs.push("private endpoint is off");
-      if (!/aws_subnet\.private/.test(expr(get(c.body, "vpc_config.0.subnet_ids")))) errs.push("cluster is not in the private subnets");
-      if (expr(c.body.version) !== "${var.kubernetes_version}") errs.push("cluster version is not the variable");
+      if (!/aws_subnet\.private/.test(str(get(c.body, "vpc_config.0.subnet_ids")))) errs.push("cluster is not in the private subnets");
+      if (str(c.body.version) !== "${var.kubernetes_version}") errs.push("cluster version is not the variable");
       if (!blocksOfType(mod, "aws_eks_access_entry").length || !blocksOfType(mod, "aws_eks_access_policy_association").length) errs.push("no access entries for admins");
       const lg = block(mod, "aws_cloudwatch_log_group.eks");
       if (lg?.body.name !== "/aws/eks/${local.cluster_name}/cluster" || !lg?.body.retention_in_days) errs.push("the cluster's log group is not created with a retention");
@@ -681,10 +677,10 @@ export const invariantChecks = [
       const errs = [];
       const { mod } = ctx;
       const before = mod.locals.addons_before_nodes?.expr ?? {};
-      const after = expr(mod.locals.addons_after_nodes?.expr);
+      const after = str(mod.locals.addons_after_nodes?.expr);
       for (const a of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]) if (typeof before !== "object" || !(a in before)) errs.push(`${a} is not installed before the nodes`);
       for (const a of ["coredns", "metrics-server", "amazon-cloudwatch-observability"]) if (!after.includes(a)) errs.push(`${a} is not installed after the nodes`);
-      if (!/enableNetworkPolicy = "true"/.test(expr(before["vpc-cni"]?.configuration_values))) errs.push("vpc-cni does not enable network policy");
+      if (!/enableNetworkPolicy = "true"/.test(str(before["vpc-cni"]?.configuration_values))) errs.push("vpc-cni does not enable network policy");
       if (!(block(mod, "aws_eks_addon.after_nodes")?.body.depends_on ?? []).includes("${aws_eks_node_group.this}")) errs.push("late add-ons do not wait for the node group");
       if (!(block(mod, "aws_eks_node_group.this")?.body.depends_on ?? []).includes("${aws_eks_addon.before_nodes}")) errs.push("the node group does not wait for the networking add-ons");
       const pia = block(mod, "aws_eks_pod_identity_association.cluster_autoscaler");
@@ -727,7 +723,7 @@ export const invariantChecks = [
       const pab = block(boot, "aws_s3_bucket_public_access_block.state")?.body ?? {};
       for (const k of ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]) if (pab[k] !== true) errs.push(`public access block ${k} is not true`);
       if (!mentions(block(boot, "aws_s3_bucket_policy.state")?.body ?? {}, /aws:SecureTransport/)) errs.push("state bucket does not deny plain HTTP");
-      if (!/hello-tfstate-\$\{data\.aws_caller_identity\.current\.account_id\}-\$\{var\.region\}/.test(expr(boot.locals.bucket_name?.expr))) errs.push("state bucket is not named hello-tfstate-<account>-<region>");
+      if (!/hello-tfstate-\$\{data\.aws_caller_identity\.current\.account_id\}-\$\{var\.region\}/.test(str(boot.locals.bucket_name?.expr))) errs.push("state bucket is not named hello-tfstate-<account>-<region>");
       return errs;
     },
   },
@@ -761,10 +757,10 @@ export const invariantChecks = [
       if (mod.variables.github_repository?.body.default !== null) errs.push("github_repository must default to null (role disabled)");
       const trust = block(mod, "data.aws_iam_policy_document.github_assume");
       const conds = get(trust?.body ?? {}, "statement.0.condition") ?? [];
-      const sub = conds.find((c) => /:sub/.test(expr(c.variable)));
+      const sub = conds.find((c) => /:sub/.test(str(c.variable)));
       if (!sub || sub.test !== "StringEquals" || !(sub.values ?? []).every((v) => v.startsWith("repo:${var.github_repository}:"))) errs.push("trust is not limited to exact subjects of var.github_repository");
       if ((sub?.values ?? []).some((v) => /pull_request|\*/.test(v))) errs.push("trust admits pull requests or wildcards");
-      if (!conds.some((c) => /:aud/.test(expr(c.variable)) && (c.values ?? []).includes("sts.amazonaws.com"))) errs.push("trust does not pin the audience");
+      if (!conds.some((c) => /:aud/.test(str(c.variable)) && (c.values ?? []).includes("sts.amazonaws.com"))) errs.push("trust does not pin the audience");
       const perm = block(mod, "data.aws_iam_policy_document.github_actions");
       for (const s of get(perm?.body ?? {}, "statement") ?? []) {
         for (const a of s.actions ?? []) if (!/^ecr:|^eks:DescribeCluster$/.test(a)) errs.push(`GitHub role may ${a}`);

@@ -3,8 +3,7 @@
 // memory, which is how the broken fixtures are made from the real code.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "@cdktf/hcl2json";
-import { TF_ROOT, loadModule } from "./tf.mjs";
+import { TF_ROOT, loadModule, parseHcl } from "./tf.mjs";
 
 export const SCHEMA_PATH = join(TF_ROOT, "tests/schema/aws-provider-v6.json");
 let schemaCache;
@@ -26,11 +25,9 @@ export async function buildContext(overrides = {}) {
     const env = name.replace(/\.tfvars$/, "");
     const text = overrides.tfvars?.[env] ?? readFileSync(join(envDir, name), "utf8");
     tfvarsFiles.push({ name, path: `environments/${name}`, text });
-    try {
-      tfvars[env] = await parse(name, text);
-    } catch (err) {
-      tfvarsErrors.push(`environments/${name}: ${String(err.message ?? err).split("\n")[0]}`);
-    }
+    const { json, error } = await parseHcl(name, text);
+    if (error) tfvarsErrors.push(`environments/${name}: ${error}`);
+    else tfvars[env] = json;
   }
   return { mod, boot, tfvars, tfvarsFiles, tfvarsErrors, schema: overrides.schema ?? loadSchema() };
 }

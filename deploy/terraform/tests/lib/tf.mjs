@@ -1,11 +1,10 @@
 // Loads a Terraform module with HashiCorp's HCL parser (@cdktf/hcl2json, WebAssembly) and
 // exposes what the offline checks and the graph need: blocks with their parsed bodies and raw
-// text, references found in expressions, and inline checkov/trivy annotations.
+// text, references found in expressions, and inline checkov annotations.
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "@cdktf/hcl2json";
-import { format } from "@cdktf/hcl-tools";
 
 export const TF_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const REPO_ROOT = resolve(TF_ROOT, "../..");
@@ -25,20 +24,36 @@ export function readModuleFiles(dir, overrides = {}) {
   return names.map((name) => ({ name, path: join(dir, name), text: overrides[name] ?? readFileSync(join(dir, name), "utf8") }));
 }
 
-// The text of a top-level block and the comment lines directly above it. Formatted HCL closes
-// a top-level block with "}" in column 0, which is what the end search relies on.
+// The text of a top-level block. Formatted HCL closes a top-level block with "}" in column 0,
+// which is what the end search relies on.
 function rawBlock(text, header) {
   const lines = text.split("\n");
   const start = lines.findIndex((l) => l.startsWith(header));
-  if (start < 0) return { raw: "", leading: "", line: 0 };
+  if (start < 0) return { raw: "", line: 0 };
   let end = start;
   if (!lines[start].trimEnd().endsWith("{}")) {
     end = lines.findIndex((l, i) => i > start && l === "}");
     if (end < 0) end = lines.length - 1;
   }
-  let top = start;
-  while (top > 0 && lines[top - 1].startsWith("#")) top--;
-  return { raw: lines.slice(start, end + 1).join("\n"), leading: lines.slice(top, start).join("\n"), line: start + 1 };
+  return { raw: lines.slice(start, end + 1).join("\n"), line: start + 1 };
+}
+
+// Parses one HCL file: { json } or { error } (the parser's first line). Results are kept by
+// name and text: the broken fixtures change one file at a time, so the other files are
+// parsed once per run. Callers must not modify the returned objects.
+const parsed = new Map();
+export function parseHcl(name, text) {
+  const key = `${name}\0${text}`;
+  if (!parsed.has(key)) {
+    parsed.set(
+      key,
+      parse(name, text).then(
+        (json) => ({ json }),
+        (err) => ({ error: String(err.message ?? err).split("\n")[0] }),
+      ),
+    );
+  }
+  return parsed.get(key);
 }
 
 export async function loadModule(dir, overrides = {}) {
@@ -55,11 +70,9 @@ export async function loadModule(dir, overrides = {}) {
     errors: [],
   };
   for (const file of readModuleFiles(dir, overrides)) {
-    let json;
-    try {
-      json = await parse(file.name, file.text);
-    } catch (err) {
-      mod.errors.push(`${file.name}: ${String(err.message ?? err).split("\n")[0]}`);
+    const { json, error } = await parseHcl(file.name, file.text);
+    if (error) {
+      mod.errors.push(`${file.name}: ${error}`);
       continue;
     }
     mod.files.push({ ...file, json });
@@ -67,7 +80,7 @@ export async function loadModule(dir, overrides = {}) {
       for (const [type, byName] of Object.entries(json[kind] ?? {})) {
         for (const [name, bodies] of Object.entries(byName)) {
           const header = `${kind} "${type}" "${name}"`;
-          const { raw, leading, line } = rawBlock(file.text, header);
+          const { raw, line } = rawBlock(file.text, header);
           mod.blocks.push({
             kind,
             type,
@@ -77,7 +90,6 @@ export async function loadModule(dir, overrides = {}) {
             file: file.name,
             line,
             raw,
-            leading,
           });
         }
       }
@@ -162,26 +174,17 @@ export function targetOf(ref) {
   return null; // each, count, path, terraform, self
 }
 
-// Inline annotations. checkov reads "#checkov:skip=ID:reason" inside the block; trivy reads
-// "#trivy:ignore:ID" on the comment lines directly above it.
+// Inline annotations: checkov reads "#checkov:skip=ID:reason" inside the block.
 export function checkovSkips(b) {
   const skips = new Map();
   for (const m of b.raw.matchAll(/#\s*checkov:skip=([A-Z0-9_]+)(?::([^\n]*))?/g)) skips.set(m[1], (m[2] ?? "").trim());
   return skips;
 }
 
-export function trivyIgnores(b) {
-  return new Set([...b.leading.matchAll(/#trivy:ignore:([A-Za-z0-9-]+)/g)].map((m) => m[1]));
-}
-
 // A check is waived for a block only by a skip that gives a reason.
 export function skipped(b, id) {
   const reason = checkovSkips(b).get(id);
   return typeof reason === "string" && reason.length >= 10;
-}
-
-export async function formatted(text) {
-  return format(text);
 }
 
 // A literal value of an expression, or undefined when it is not a literal. Strings without
@@ -199,8 +202,4 @@ export function literal(mod, value, { defaults = false } = {}) {
   if (expr === "false") return false;
   if (/^-?\d+(\.\d+)?$/.test(expr)) return Number(expr);
   return undefined;
-}
-
-export function fileNamed(mod, name) {
-  return mod.files.find((f) => f.name === name || basename(f.path) === name);
 }
