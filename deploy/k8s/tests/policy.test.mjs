@@ -20,7 +20,7 @@ for (const [name, { dir, profiles }] of Object.entries(RENDERS)) {
   describe(`${path.relative(K8S_DIR, dir)} passes`, () => {
     const objects = render(dir);
     for (const result of runChecks(objects, profiles)) {
-      test(`${result.id}: ${CHECKS.find((c) => c.id === result.id).title}`, () => {
+      test(`${result.id}: ${result.title}`, () => {
         assert.deepEqual(result.violations, [], `${name}: ${result.violations.join('; ')}`);
       });
     }

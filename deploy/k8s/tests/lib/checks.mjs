@@ -18,7 +18,6 @@ import {
 import { REPO_ROOT } from './kustomize.mjs';
 import { schemaErrors, unknownFields } from './schema.mjs';
 
-const NAME_LABEL = 'app.kubernetes.io/name';
 const REQUIRED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of'];
 const ZONE_KEY = 'topology.kubernetes.io/zone';
 const HOST_KEY = 'kubernetes.io/hostname';
@@ -38,6 +37,17 @@ const perPod = (objects, fn) => workloads(objects).flatMap((w) => fn(w).map((v) 
 /** Runs fn for every container of every pod template. */
 const perContainer = (objects, fn) =>
   perPod(objects, (w) => containers(w.podSpec).flatMap((c) => fn(c, w).map((v) => `container ${c.name}: ${v}`)));
+
+/**
+ * Runs fn on a pod template's security context and on each container's (an empty object when
+ * unset); its violations are prefixed "pod" or "container <name>".
+ */
+const securityContextViolations = (w, fn) =>
+  [['pod', w.podSpec.securityContext], ...containers(w.podSpec).map((c) => [`container ${c.name}`, c.securityContext])]
+    .flatMap(([where, sc]) => fn(sc ?? {}).map((v) => `${where} ${v}`));
+
+/** securityContextViolations for every pod template. */
+const perSecurityContext = (objects, fn) => perPod(objects, (w) => securityContextViolations(w, fn));
 
 /** The one hello workload; a violation when there is none or more than one. */
 function withApp(objects, fn) {
@@ -160,34 +170,22 @@ const pssChecks = [
   {
     id: 'pss-apparmor',
     title: 'AppArmor not Unconfined (field or annotation)',
-    run: (objs) => perPod(objs, (w) => {
-      const out = [];
-      const bad = (p) => p && !['RuntimeDefault', 'Localhost'].includes(p.type);
-      if (bad(w.podSpec.securityContext?.appArmorProfile)) out.push(`pod appArmorProfile ${w.podSpec.securityContext.appArmorProfile.type}`);
-      for (const c of containers(w.podSpec)) {
-        if (bad(c.securityContext?.appArmorProfile)) out.push(`container ${c.name} appArmorProfile ${c.securityContext.appArmorProfile.type}`);
-      }
-      for (const [k, v] of Object.entries(w.podMeta.annotations ?? {})) {
-        if (k.startsWith('container.apparmor.security.beta.kubernetes.io/') && v !== 'runtime/default' && !v.startsWith('localhost/')) {
-          out.push(`annotation ${k}: ${v}`);
-        }
-      }
-      return out;
-    }),
+    run: (objs) => perPod(objs, (w) => [
+      ...securityContextViolations(w, ({ appArmorProfile: p }) => (p && !['RuntimeDefault', 'Localhost'].includes(p.type) ? [`appArmorProfile ${p.type}`] : [])),
+      ...Object.entries(w.podMeta.annotations ?? {})
+        .filter(([k, v]) => k.startsWith('container.apparmor.security.beta.kubernetes.io/') && v !== 'runtime/default' && !v.startsWith('localhost/'))
+        .map(([k, v]) => `annotation ${k}: ${v}`),
+    ]),
   },
   {
     id: 'pss-selinux',
     title: 'SELinux: only container types, no custom user or role',
-    run: (objs) => perPod(objs, (w) => {
+    run: (objs) => perSecurityContext(objs, ({ seLinuxOptions: o }) => {
+      if (!o) return [];
       const out = [];
-      const check = (o, where) => {
-        if (!o) return;
-        if (!SELINUX_TYPES.has(o.type ?? '')) out.push(`${where} seLinuxOptions.type ${o.type}`);
-        if (o.user) out.push(`${where} seLinuxOptions.user set`);
-        if (o.role) out.push(`${where} seLinuxOptions.role set`);
-      };
-      check(w.podSpec.securityContext?.seLinuxOptions, 'pod');
-      for (const c of containers(w.podSpec)) check(c.securityContext?.seLinuxOptions, `container ${c.name}`);
+      if (!SELINUX_TYPES.has(o.type ?? '')) out.push(`seLinuxOptions.type ${o.type}`);
+      if (o.user) out.push('seLinuxOptions.user set');
+      if (o.role) out.push('seLinuxOptions.role set');
       return out;
     }),
   },
@@ -204,12 +202,7 @@ const pssChecks = [
   {
     id: 'pss-host-process',
     title: 'no Windows host process',
-    run: (objs) => perPod(objs, (w) => {
-      const out = [];
-      if (w.podSpec.securityContext?.windowsOptions?.hostProcess === true) out.push('pod windowsOptions.hostProcess');
-      for (const c of containers(w.podSpec)) if (c.securityContext?.windowsOptions?.hostProcess === true) out.push(`container ${c.name} windowsOptions.hostProcess`);
-      return out;
-    }),
+    run: (objs) => perSecurityContext(objs, (sc) => (sc.windowsOptions?.hostProcess === true ? ['windowsOptions.hostProcess'] : [])),
   },
   {
     id: 'pss-volume-types',
@@ -242,12 +235,7 @@ const pssChecks = [
   {
     id: 'pss-run-as-user',
     title: 'runAsUser is never 0',
-    run: (objs) => perPod(objs, (w) => {
-      const out = [];
-      if (w.podSpec.securityContext?.runAsUser === 0) out.push('pod runAsUser 0');
-      for (const c of containers(w.podSpec)) if (c.securityContext?.runAsUser === 0) out.push(`container ${c.name} runAsUser 0`);
-      return out;
-    }),
+    run: (objs) => perSecurityContext(objs, (sc) => (sc.runAsUser === 0 ? ['runAsUser 0'] : [])),
   },
   {
     id: 'pss-seccomp',
@@ -422,7 +410,6 @@ const workloadChecks = [
 function appSettings(objs, w, c) {
   const { env } = appEnv(objs, w, c);
   return {
-    env,
     port: seconds(env.HELLO_PORT),
     drain: seconds(env.HELLO_DRAIN_DELAY),
     shutdown: seconds(env.HELLO_SHUTDOWN_TIMEOUT),
