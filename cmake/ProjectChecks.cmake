@@ -37,10 +37,10 @@ hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selft
 
 hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terraform)
 
-# shellcheck of every script, and the deploy/destroy logic against stand-in
-# aws, terraform, kubectl, docker and curl (stub-based: no AWS here).
+# shellcheck of every script, the tools image Dockerfile lint, and the
+# deploy/destroy logic against stand-in aws, terraform, kubectl, docker and
+# curl (stub-based: no AWS here).
 hello_check(deploy.scripts COMMAND deploy/scripts/tests/run LABELS deploy TIMEOUT 900)
-hello_check(deploy.tools-image-lint COMMAND deploy/tools/lint LABELS deploy)
 
 # Prometheus rules (promtool check/test), the dashboard's PromQL, the local
 # stack's configuration and its timing arithmetic.
@@ -57,4 +57,5 @@ hello_check(bench.smoke COMMAND bench/run --smoke --server $<TARGET_FILE:hello-s
 
 # README and docs: make targets exist, links resolve, the Terraform graph is
 # current, the configuration table matches --help.
-hello_check(docs.check COMMAND docs/check LABELS docs)
+hello_check(docs.check COMMAND ${CMAKE_COMMAND} -E env HELLO_SERVER_BINARY=$<TARGET_FILE:hello-server> docs/check
+  LABELS docs)

@@ -404,7 +404,6 @@ export function checkConfigurationTable(readme, help) {
 export function serverBinary(root) {
   const candidates = [
     process.env.HELLO_SERVER_BINARY,
-    join(root, "build/release/hello-server"),
     join(root, "build/release/src/hello-server"),
   ].filter(Boolean);
   return candidates.find((c) => existsSync(c)) ?? null;

@@ -428,10 +428,7 @@ print_summary() {
 
 main() {
   parse_args "$@"
-  install_traps
-  make_temp_dir
-  COMMAND_OUTPUT="${TEMP_DIR}/command-output"
-  : >"${COMMAND_OUTPUT}"
+  start_run
   RESUME_HINT="fix the cause above, then run the same command again: deploy/scripts/deploy.sh$(printf ' %q' "$@")
     finished steps are detected and skipped"
 

@@ -269,10 +269,7 @@ step_purge_state() {
 
 main() {
   parse_args "$@"
-  install_traps
-  make_temp_dir
-  COMMAND_OUTPUT="${TEMP_DIR}/command-output"
-  : >"${COMMAND_OUTPUT}"
+  start_run
   RESUME_HINT="fix the cause above, then run the same command again: deploy/scripts/destroy.sh$(printf ' %q' "$@")"
   STEP_TOTAL=$((PURGE_STATE ? 5 : 4))
 

@@ -86,8 +86,13 @@ format_duration() {
 
 elapsed_total() { echo $(($(date +%s) - RUN_STARTED_AT)); }
 
-make_temp_dir() {
+# Before a run changes anything: the exit and interrupt traps, and a scratch
+# directory that keeps the last command's output for the failure report.
+start_run() {
+  install_traps
   TEMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/${PROJECT}-${SCRIPT_NAME%.sh}.XXXXXX")"
+  COMMAND_OUTPUT="${TEMP_DIR}/command-output"
+  : >"${COMMAND_OUTPUT}"
 }
 
 # --- steps --------------------------------------------------------------------
