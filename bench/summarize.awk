@@ -58,26 +58,28 @@ function median(key, metric,    n, i, a, v) {
     lo = hi = "NA"
     return "NA"
   }
-  sort_numbers(a, n)
-  lo = a[1]
-  hi = a[n]
-  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  return list_median(a, n)
 }
 
-# The servers of one round ran back to back, so drift between rounds cancels
-# in their ratio: the median over rounds of hello's figure over the other's.
-function paired_ratio(scenario, other, metric,    i, r, a, b, n, list) {
+# Measurements of one round ran back to back, so drift between rounds cancels
+# in their ratio: the median over rounds of key_a's figure over key_b's
+# (keys are scenario SUBSEP server).
+function round_ratio(key_a, key_b, metric,    i, r, a, b, n, list) {
   n = 0
   for (i = 1; i <= n_rounds; i++) {
     r = round_list[i]
-    if (!((scenario SUBSEP "hello", metric, r) in by_round) || !((scenario SUBSEP other, metric, r) in by_round)) continue
-    a = by_round[scenario SUBSEP "hello", metric, r]
-    b = by_round[scenario SUBSEP other, metric, r]
+    if (!((key_a, metric, r) in by_round) || !((key_b, metric, r) in by_round)) continue
+    a = by_round[key_a, metric, r]
+    b = by_round[key_b, metric, r]
     if (a == "NA" || b == "NA" || b + 0 <= 0) continue
     list[++n] = a / b
   }
-  if (n == 0) return "NA"
-  return list_median(list, n)
+  return n == 0 ? "NA" : list_median(list, n)
+}
+
+# hello's figure over another server's in the same scenario.
+function paired_ratio(scenario, other, metric) {
+  return round_ratio(scenario SUBSEP "hello", scenario SUBSEP other, metric)
 }
 
 function list_median(list, n,    i, a) {
@@ -89,17 +91,9 @@ function list_median(list, n,    i, a) {
 }
 
 function ms(us) { return us == "NA" ? "NA" : us / 1000 }
-# hello's p99 with the idle connections over its p99 without them, per round.
-function idle_p99_ratio(    i, r, a, b, n, list) {
-  n = 0
-  for (i = 1; i <= n_rounds; i++) {
-    r = round_list[i]
-    a = by_round["idle" SUBSEP "hello", "p99_us", r]
-    b = by_round["keepalive" SUBSEP "hello", "p99_us", r]
-    if (a == "" || b == "" || a == "NA" || b == "NA" || b + 0 <= 0) continue
-    list[++n] = a / b
-  }
-  return n == 0 ? "NA" : list_median(list, n)
+# hello's p99 with the idle connections over its p99 without them.
+function idle_p99_ratio() {
+  return round_ratio("idle" SUBSEP "hello", "keepalive" SUBSEP "hello", "p99_us")
 }
 
 function have(scenario, server) { return ((scenario SUBSEP server) in count) }
