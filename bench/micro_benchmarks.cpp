@@ -2,6 +2,7 @@
 // Parsing goes through the same two stages the server uses (the strict head
 // scanner, then llhttp); answering is the prepared-response copy.
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -51,7 +52,8 @@ struct World {
   hello::MetricsRegistry registry{1, hello::BuildLabels{"1.0.0", "0123456789abcdef0123456789abcdef01234567"}};
   FixedPage page;
   std::string scratch;
-  hello::SessionContext context{responses, registry.worker(0), page, scratch, date, true, false};
+  const std::atomic<bool> ready{true};
+  hello::SessionContext context{responses, registry.worker(0), page, scratch, date, ready, false};
   hello::HttpSession session;
   std::string out;
 };

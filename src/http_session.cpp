@@ -31,7 +31,7 @@ HttpSession::Answer HttpSession::decide(const ParsedHead& head, std::string_view
         answer.response = &responses.healthy;
         break;
       case Endpoint::readyz:
-        answer.response = context.ready ? &responses.ready : &responses.not_ready;
+        answer.response = context.ready.load(std::memory_order_acquire) ? &responses.ready : &responses.not_ready;
         break;
       case Endpoint::metrics:
         answer.response = nullptr;

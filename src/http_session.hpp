@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,16 +25,18 @@ class MetricsPage {
   virtual void render(std::string& body) = 0;
 };
 
-// What a worker knows that answers depend on; refreshed once per event-loop
-// iteration.
+// What a worker knows that answers depend on; date and closing are refreshed
+// once per event-loop iteration.
 struct SessionContext {
   const ResponseCatalog& responses;
   WorkerMetrics& metrics;
   MetricsPage& metrics_page;
   std::string& scratch;   // reused for /metrics bodies
   std::string_view date;  // current Date header value
-  bool ready = true;      // what /readyz answers
-  bool closing = false;   // shutting down: every response closes its connection
+  // What /readyz answers, read when it answers: it must turn 503 at once on
+  // SIGTERM, also for requests read later in an iteration that began before.
+  const std::atomic<bool>& ready;
+  bool closing = false;  // shutting down: every response closes its connection
 };
 
 struct SessionLimits {

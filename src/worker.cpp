@@ -112,7 +112,7 @@ Worker::Worker(const WorkerShared& shared, std::size_t index)
   }
   output_.reserve(read_buffer_size);
   context_ = std::make_unique<SessionContext>(
-      SessionContext{shared.responses, metrics_, *page_, scratch_, std::string_view{}, true, false});
+      SessionContext{shared.responses, metrics_, *page_, scratch_, std::string_view{}, shared.state.ready, false});
   refresh_clock();
 }
 
@@ -133,7 +133,6 @@ void Worker::refresh_clock() {
   timespec wall{};
   clock_gettime(CLOCK_REALTIME_COARSE, &wall);
   context_->date = date_.get(wall.tv_sec);
-  context_->ready = shared_.state.ready.load(std::memory_order_relaxed);
   context_->closing = stopping_;
 }
 

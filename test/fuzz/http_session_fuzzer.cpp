@@ -2,6 +2,7 @@
 // pieces whose sizes come from the input itself, as a socket might deliver
 // them. Besides the sanitizers' checks, both deliveries must produce the
 // same bytes, and every answer must be a well-formed HTTP/1.1 response.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -28,7 +29,8 @@ Run deliver(std::string_view input, std::string_view piece_sizes) {
   hello::WorkerMetrics metrics;
   FixedPage page;
   std::string scratch;
-  hello::SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", true, false};
+  const std::atomic<bool> ready{true};
+  hello::SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", ready, false};
   hello::HttpSession session;
   Run run;
   std::string pending;

@@ -57,7 +57,8 @@ TEST(Allocations, ProtocolLayerAllocatesNothingPerRequest) {
   std::string scratch;
   std::string out;
   out.reserve(1 << 16);
-  SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", true, false};
+  const std::atomic<bool> ready{true};
+  SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", ready, false};
   HttpSession session;
   constexpr std::string_view keep_alive = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
   constexpr std::string_view pipelined =

@@ -1,7 +1,7 @@
 #include "http_session.hpp"
 
+#include <atomic>
 #include <string>
-#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -23,19 +23,16 @@ class HttpSessionTest : public ::testing::Test {
 
   // Feeds `input` in pieces the way a socket might deliver it, keeping the
   // unconsumed tail as the worker does.
-  std::vector<ConsumeResult> feed_in_pieces(std::string_view input, std::size_t piece) {
-    std::vector<ConsumeResult> results;
+  void feed_in_pieces(std::string_view input, std::size_t piece) {
     std::string pending;
     for (std::size_t at = 0; at < input.size(); at += piece) {
       pending += input.substr(at, piece);
-      auto result = feed(pending);
+      const auto result = feed(pending);
       pending.erase(0, result.consumed);
-      results.push_back(result);
       if (result.close) {
         break;
       }
     }
-    return results;
   }
 
   static std::size_t count(const std::string& text, std::string_view needle) {
@@ -50,7 +47,8 @@ class HttpSessionTest : public ::testing::Test {
   WorkerMetrics metrics;
   FixedPage page;
   std::string scratch;
-  SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", true, false};
+  std::atomic<bool> readiness{true};
+  SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", readiness, false};
   HttpSession session;
   std::string out;
 };
@@ -118,7 +116,7 @@ TEST_F(HttpSessionTest, ReadinessFollowsTheContext) {
   feed("GET /readyz HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK"));
   out.clear();
-  context.ready = false;
+  readiness = false;
   feed("GET /readyz HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_TRUE(out.starts_with("HTTP/1.1 503 Service Unavailable"));
   out.clear();
