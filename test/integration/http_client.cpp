@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,8 +39,11 @@ std::string_view trim(std::string_view text) {
 
 }  // namespace
 
-RawClient::RawClient(std::uint16_t port) {
+RawClient::RawClient(std::uint16_t port, Options options) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (options.receive_buffer > 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer, sizeof(options.receive_buffer));
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -51,11 +55,17 @@ RawClient::RawClient(std::uint16_t port) {
 }
 
 RawClient::RawClient(RawClient&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), eof_(other.eof_), buffer_(std::move(other.buffer_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      eof_(other.eof_),
+      receive_error_(other.receive_error_),
+      buffer_(std::move(other.buffer_)) {}
 
-RawClient::~RawClient() {
+RawClient::~RawClient() { close(); }
+
+void RawClient::close() {
   if (fd_ >= 0) {
     ::close(fd_);
+    fd_ = -1;
   }
 }
 
@@ -87,8 +97,12 @@ bool RawClient::fill(Clock::time_point deadline) {
   }
   std::array<char, 16384> chunk{};
   const auto n = ::recv(fd_, chunk.data(), chunk.size(), 0);
+  if (n < 0 && errno == EINTR) {
+    return true;
+  }
   if (n <= 0) {
     eof_ = true;
+    receive_error_ = n < 0 ? errno : 0;
     return false;
   }
   buffer_.append(chunk.data(), static_cast<std::size_t>(n));
@@ -151,6 +165,20 @@ bool RawClient::wait_closed(std::chrono::milliseconds timeout) {
     }
   }
   return true;
+}
+
+bool RawClient::was_reset() const {
+  if (receive_error_ == ECONNRESET) {
+    return true;
+  }
+  int error = 0;
+  socklen_t error_size = sizeof(error);
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &error_size) == 0 && error == ECONNRESET) {
+    return true;
+  }
+  tcp_info info{};
+  socklen_t info_size = sizeof(info);
+  return eof_ && ::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &info_size) == 0 && info.tcpi_state == TCP_CLOSE;
 }
 
 std::string RawClient::read_until_closed(std::chrono::milliseconds timeout) {

@@ -28,7 +28,13 @@ struct HttpResponse {
 // and parses what comes back, so malformed requests reach the server as-is.
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port);
+  struct Options {
+    // SO_RCVBUF, set before connecting so that it bounds the window the
+    // client offers; 0 keeps the kernel's default.
+    int receive_buffer = 0;
+  };
+  explicit RawClient(std::uint16_t port) : RawClient(port, Options{}) {}
+  RawClient(std::uint16_t port, Options options);
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
   RawClient(RawClient&& other) noexcept;
@@ -37,6 +43,8 @@ class RawClient {
 
   [[nodiscard]] bool connected() const { return fd_ >= 0; }
   bool send(std::string_view bytes);
+  // Closes the client's socket (what the destructor does, earlier).
+  void close();
 
   // One response; `expect_body` false for HEAD (Content-Length describes a
   // body that is not sent). nullopt on timeout or a malformed response.
@@ -51,12 +59,20 @@ class RawClient {
 
   [[nodiscard]] const std::string& unparsed() const { return buffer_; }
 
+  // The server's side of a close: it ended with a reset rather than an
+  // orderly end of stream. A reset that arrives after the end of stream is
+  // not reported by recv(), so this also asks the socket (SO_ERROR, and
+  // TCP_INFO's state: CLOSE after a reset, CLOSE_WAIT after a FIN only).
+  [[nodiscard]] bool was_reset() const;
+  [[nodiscard]] int receive_error() const { return receive_error_; }
+
  private:
   // false on timeout, EOF or error
   bool fill(std::chrono::steady_clock::time_point deadline);
 
   int fd_ = -1;
   bool eof_ = false;
+  int receive_error_ = 0;  // errno of the recv() that ended the stream, 0 for EOF
   std::string buffer_;
 };
 

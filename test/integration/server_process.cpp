@@ -30,7 +30,10 @@ Spawned spawn(const std::vector<std::string>& args, const std::vector<std::pair<
   if (::pipe2(out.data(), O_CLOEXEC) != 0 || ::pipe2(err.data(), O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe2 failed");
   }
-  std::vector<std::string> argv_storage{HELLO_SERVER_PATH};
+  // HELLO_SERVER_UNDER_TEST runs the suite against another build, such as
+  // one of an older revision, to see a new test fail there.
+  const char* under_test = std::getenv("HELLO_SERVER_UNDER_TEST");
+  std::vector<std::string> argv_storage{under_test != nullptr && *under_test != '\0' ? under_test : HELLO_SERVER_PATH};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<std::string> env_storage;
   env_storage.reserve(env.size());
