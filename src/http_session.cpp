@@ -63,6 +63,7 @@ void HttpSession::answer(const Answer& answer, SessionContext& context, std::str
   context.metrics.count_request(answer.method, status);
   ++result.responses;
   result.close = close;
+  result.client_done = !answer.keep_alive;
 }
 
 void HttpSession::reject(int status, MethodLabel method, SessionContext& context, std::string& out,
@@ -71,7 +72,7 @@ void HttpSession::reject(int status, MethodLabel method, SessionContext& context
   context.metrics.count_request(method, status);
   ++result.responses;
   result.close = true;
-  result.rejected = true;
+  result.client_done = false;
   reading_body_ = false;
   scanner_.reset();
 }
@@ -131,7 +132,9 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
     }
     answer(pending_, context, out, result);
   }
-  // Once closing, nothing more is read from this input.
+  // Once closing, nothing more is read from this input. A client that asked
+  // to close and still sent more is not done sending after all.
+  result.client_done = result.client_done && offset == input.size();
   result.consumed = result.close ? input.size() : offset;
   return result;
 }

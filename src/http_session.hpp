@@ -49,8 +49,13 @@ struct ConsumeResult {
   // that must be presented again, with more bytes after it, on the next call.
   std::size_t consumed = 0;
   std::size_t responses = 0;
-  bool close = false;     // close the connection once the output is written
-  bool rejected = false;  // closing because of bad input
+  bool close = false;  // close the connection once the output is written
+  // With `close`: the client asked for it (Connection: close, or HTTP/1.0
+  // without keep-alive) and sent nothing after that request, so it has
+  // nothing more to send. Otherwise the close is the server's decision (bad
+  // input, a body or tunnel it does not read, shutting down) and the client
+  // may still be sending.
+  bool client_done = false;
 };
 
 // The HTTP/1.1 protocol of one connection, without any I/O: bytes in,

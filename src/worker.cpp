@@ -380,7 +380,7 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
 
   if (result.close) {
     connection.close_after_write = true;
-    connection.linger = result.rejected;
+    connection.linger = !result.client_done;
     connection.input.clear();
   } else if (connection.session.in_request() || !connection.input.empty()) {
     if (!connection.request_started) {
@@ -489,9 +489,10 @@ bool Worker::close_or_linger(Connection& connection) {
     close_connection(connection);
     return false;
   }
-  // After an error the client may still be sending; closing with unread
-  // bytes would make the kernel send a reset that can destroy the response
-  // before the client reads it. Half-close and drain for a moment instead.
+  // Unless the client said it is done, it may still be sending; closing
+  // with unread bytes would make the kernel send a reset that can destroy
+  // the response before the client reads it. Half-close and drain for a
+  // moment instead.
   ::shutdown(connection.fd.get(), SHUT_WR);
   connection.lingering = true;
   connection.deadline_ms = now_ms_ + linger_ms;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -129,9 +130,31 @@ TEST_F(HttpSessionTest, ClosingContextAddsConnectionClose) {
   context.closing = true;
   const auto result = feed("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_TRUE(result.close);
-  EXPECT_FALSE(result.rejected);
+  EXPECT_FALSE(result.client_done);  // the server's decision: the client may still be sending
   EXPECT_EQ(result.responses, 1U);
   EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+}
+
+TEST_F(HttpSessionTest, ClientThatAsksToCloseIsDoneSending) {
+  for (const std::string_view request :
+       {"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "GET / HTTP/1.0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 2\r\n\r\nab"}) {
+    session.reset();
+    const auto result = feed(request);
+    EXPECT_TRUE(result.close) << request;
+    EXPECT_TRUE(result.client_done) << request;
+  }
+  // Shutting down does not change what the client said.
+  context.closing = true;
+  session.reset();
+  EXPECT_TRUE(feed("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").client_done);
+}
+
+TEST_F(HttpSessionTest, ClientThatAsksToCloseAndSendsMoreIsNotDone) {
+  const auto result = feed("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_TRUE(result.close);
+  EXPECT_FALSE(result.client_done);
+  EXPECT_EQ(result.responses, 1U);
 }
 
 TEST_F(HttpSessionTest, MetricsPageIsRenderedPerRequest) {
@@ -151,7 +174,7 @@ TEST_F(HttpSessionTest, MethodNotAllowedCarriesAllow) {
 TEST_F(HttpSessionTest, RejectionClosesAndConsumesEverything) {
   const auto result = feed("GET / HTTP/1.1\r\nHost: h\nX\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_TRUE(result.close);
-  EXPECT_TRUE(result.rejected);
+  EXPECT_FALSE(result.client_done);
   EXPECT_EQ(result.responses, 1U);
   EXPECT_TRUE(out.starts_with("HTTP/1.1 400 Bad Request\r\n"));
   EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
@@ -184,7 +207,7 @@ TEST_F(HttpSessionTest, CountsRequestsByMethodAndStatus) {
 TEST_F(HttpSessionTest, ChunkedRequestClosesAfterItsAnswer) {
   const auto result = feed("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n");
   EXPECT_TRUE(result.close);
-  EXPECT_FALSE(result.rejected);
+  EXPECT_FALSE(result.client_done);  // the server's decision, not the client's
   EXPECT_TRUE(out.starts_with("HTTP/1.1 405"));
 }
 
