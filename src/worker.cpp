@@ -24,8 +24,14 @@ constexpr std::size_t partial_read_size = std::size_t{16} * 1024;
 constexpr int max_events = 256;
 constexpr int accepts_per_wakeup = 64;
 constexpr std::int64_t sweep_interval_ms = 1000;
-constexpr std::int64_t linger_ms = 2000;
 constexpr std::int64_t accept_pause_ms = 1000;
+// Lingering: how long, and how much of its input, a half-closed connection
+// may take to be closed by its peer before the server closes it anyway. Long
+// enough for a client to read its last answers and see the end of the
+// stream; short enough that a shutdown is not held up (the shutdown timeout
+// cuts it in any case).
+constexpr std::int64_t linger_ms = 2000;
+constexpr std::uint64_t linger_max_bytes = std::uint64_t{1} << 20U;
 
 // epoll data for the two descriptors that are not connections; connection
 // pointers are never this small.
@@ -58,19 +64,31 @@ ssize_t transmit(int fd, const char* bytes, std::size_t size) {
 }  // namespace
 
 struct Worker::Connection {
+  // How a connection ends (docs/server.md, "Closing a connection"): once its
+  // last answer is decided it reads no more requests; its input is discarded
+  // from then on, because a socket closed with unread input makes the kernel
+  // send a reset that destroys the answers still queued for the peer.
+  enum class Phase : std::uint8_t {
+    open,       // reading requests and writing their answers
+    closing,    // the last answer is decided; writing what is queued
+    lingering,  // sending side shut down; waiting for the peer to close
+  };
+
   explicit Connection(const SessionLimits& limits) : session(limits) {}
 
   UniqueFd fd;
   HttpSession session;
   ByteBuffer input;   // the start of a request that has not fully arrived
   ByteBuffer output;  // response bytes the socket did not take yet
+  // open: the header or idle timeout; closing: how long the peer may take to
+  // read what is queued; lingering: when the server closes anyway.
   std::int64_t deadline_ms = 0;
-  bool request_started = false;    // the header timeout is running
-  bool close_after_write = false;  // close once `output` is written
-  bool linger = false;             // ...after half-closing and draining input
-  bool lingering = false;          // half-closed, discarding input until EOF
-  bool read_blocked = false;       // stopped reading until `output` drains
-  bool registered = false;         // in the epoll set, so events may name it
+  std::uint64_t discarded = 0;  // input bytes dropped since closing began
+  Phase phase = Phase::open;
+  bool peer_done = false;        // the peer will send nothing more: no need to linger
+  bool request_started = false;  // the header timeout is running
+  bool read_blocked = false;     // stopped reading until `output` drains
+  bool registered = false;       // in the epoll set, so events may name it
   Connection* prev = nullptr;
   Connection* next = nullptr;
 };
@@ -133,7 +151,6 @@ void Worker::refresh_clock() {
   timespec wall{};
   clock_gettime(CLOCK_REALTIME_COARSE, &wall);
   context_->date = date_.get(wall.tv_sec);
-  context_->closing = stopping_;
 }
 
 void Worker::run() {
@@ -196,7 +213,6 @@ void Worker::handle_commands() {
   commands_seen_ |= commands;
   if ((commands & stop_bit) != 0 && !stopping_) {
     stopping_ = true;
-    context_->closing = true;
     if (listening_) {
       // Take what already waits in the accept queue: closing the listener
       // would reset those connections.
@@ -210,7 +226,9 @@ void Worker::handle_commands() {
     for (auto* connection = live_; connection != nullptr;) {
       auto* next = connection->next;
       if (is_idle(*connection)) {
-        close_connection(*connection);
+        // A request may be on its way: half-close and linger like any
+        // other close the server decides on.
+        begin_close(*connection, false);
       }
       connection = next;
     }
@@ -247,10 +265,10 @@ Worker::Connection& Worker::acquire_connection(int fd) {
   }
   connection->fd.reset(fd);
   await_bytes(*connection);
+  connection->discarded = 0;
+  connection->phase = Connection::Phase::open;
+  connection->peer_done = false;
   connection->request_started = true;
-  connection->close_after_write = false;
-  connection->linger = false;
-  connection->lingering = false;
   connection->read_blocked = false;
   connection->registered = false;
   connection->prev = nullptr;
@@ -313,11 +331,14 @@ void Worker::accept_connections() {
 }
 
 bool Worker::is_idle(const Connection& connection) {
-  return connection.output.empty() && connection.input.empty() && !connection.session.in_request() &&
-         !connection.lingering;
+  return connection.phase == Connection::Phase::open && connection.output.empty() && connection.input.empty() &&
+         !connection.session.in_request();
 }
 
 bool Worker::on_readable(Connection& connection) {
+  if (connection.phase != Connection::Phase::open) {
+    return discard_input(connection);
+  }
   for (;;) {
     if (!connection.output.empty()) {
       // Back-pressure: a client that does not read its responses gets no
@@ -331,30 +352,24 @@ bool Worker::on_readable(Connection& connection) {
     const auto received = receive(connection.fd.get(), buffer, capacity);
     if (received > 0) {
       const auto size = static_cast<std::size_t>(received);
-      if (!connection.lingering) {
-        std::string_view data{buffer, size};
-        if (!from_scratch) {
-          connection.input.commit(size);
-          data = connection.input.view();
-        }
-        if (!process(connection, data, from_scratch)) {
-          return false;
-        }
+      std::string_view data{buffer, size};
+      if (!from_scratch) {
+        connection.input.commit(size);
+        data = connection.input.view();
       }
-      if (size < capacity) {
-        return true;  // a short read drained the socket; the next edge says when there is more
+      if (!process(connection, data, from_scratch)) {
+        return false;
+      }
+      if (connection.phase != Connection::Phase::open || size < capacity) {
+        // Closing has read the socket dry; a short read did too. Either
+        // way the next edge says when there is more.
+        return true;
       }
       continue;
     }
     if (received == 0) {
       // The client finished sending. What it sent has been answered above.
-      if (!connection.output.empty() && !connection.lingering) {
-        connection.close_after_write = true;
-        connection.linger = false;
-        return true;
-      }
-      close_connection(connection);
-      return false;
+      return begin_close(connection, true);
     }
     if (errno == EINTR) {
       continue;
@@ -369,6 +384,7 @@ bool Worker::on_readable(Connection& connection) {
 
 bool Worker::process(Connection& connection, std::string_view input, bool from_scratch) {
   output_.clear();
+  context_->closing = stopping_;
   const auto result = connection.session.consume(input, *context_, output_);
   if (from_scratch) {
     if (result.consumed < input.size()) {
@@ -379,9 +395,8 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
   }
 
   if (result.close) {
-    connection.close_after_write = true;
-    connection.linger = !result.client_done;
-    connection.input.clear();
+    // Closing has deadlines of its own: flush sets one when answers stay
+    // queued, finish_close the linger bound.
   } else if (connection.session.in_request() || !connection.input.empty()) {
     if (!connection.request_started) {
       // The clock starts with a request's first byte and is not reset by
@@ -399,14 +414,13 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
     const auto elapsed = monotonic_ns() - batch_start_ns_;
     metrics_.observe_duration(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)), result.responses);
   }
-  bool alive = true;
-  if (!output_.empty()) {
-    alive = flush(connection, output_);
+  if (!output_.empty() && !flush(connection, output_)) {
+    return false;
   }
-  if (alive && connection.close_after_write && connection.output.empty()) {
-    return close_or_linger(connection);
+  if (result.close) {
+    return begin_close(connection, result.client_done);
   }
-  return alive;
+  return true;
 }
 
 // Sends what the socket takes now. nullopt when a send error closed the
@@ -471,8 +485,8 @@ bool Worker::on_writable(Connection& connection) {
     return true;
   }
   connection.output.clear();
-  if (connection.close_after_write) {
-    return close_or_linger(connection);
+  if (connection.phase == Connection::Phase::closing) {
+    return finish_close(connection);
   }
   if (!connection.session.in_request() && connection.input.empty()) {
     await_next_request(connection);
@@ -484,19 +498,74 @@ bool Worker::on_writable(Connection& connection) {
   return true;
 }
 
-bool Worker::close_or_linger(Connection& connection) {
-  if (!connection.linger || connection.lingering) {
+// Every orderly close goes through here, whoever decided it: no more
+// requests are read, and the connection closes once its queued answers are
+// written. `peer_done`: the peer has said it sends nothing more (its own
+// "Connection: close", or the end of its stream), so it need not linger.
+bool Worker::begin_close(Connection& connection, bool peer_done) {
+  connection.phase = Connection::Phase::closing;
+  connection.peer_done = peer_done;
+  connection.discarded = 0;
+  connection.read_blocked = false;
+  connection.input.clear();
+  if (connection.output.empty()) {
+    return finish_close(connection);
+  }
+  // Answers are still queued (on_writable finishes the close): read the
+  // input away meanwhile, so a client blocked on sending gets to read.
+  return discard_input(connection);
+}
+
+// The last answer has been handed to the kernel.
+bool Worker::finish_close(Connection& connection) {
+  if (connection.peer_done) {
     close_connection(connection);
     return false;
   }
-  // Unless the client said it is done, it may still be sending; closing
-  // with unread bytes would make the kernel send a reset that can destroy
-  // the response before the client reads it. Half-close and drain for a
-  // moment instead.
+  // The peer may still be sending. RFC 9112, section 9.6: half-close, so the
+  // FIN follows the answers, and read until the peer closes too; closing now
+  // would meet its late bytes with a reset that destroys the answers the
+  // kernel has not delivered yet.
   ::shutdown(connection.fd.get(), SHUT_WR);
-  connection.lingering = true;
+  connection.phase = Connection::Phase::lingering;
   connection.deadline_ms = now_ms_ + linger_ms;
-  return on_readable(connection);
+  return discard_input(connection);
+}
+
+// Reads and drops what a closing connection receives, up to the linger
+// bound; the end of the peer's stream ends the wait.
+bool Worker::discard_input(Connection& connection) {
+  for (;;) {
+    const auto received = receive(connection.fd.get(), read_buffer_.get(), read_buffer_size);
+    if (received > 0) {
+      connection.discarded += static_cast<std::uint64_t>(received);
+      if (connection.discarded > linger_max_bytes) {
+        // Told that the connection closes, the peer keeps sending.
+        close_connection(connection);
+        return false;
+      }
+      if (static_cast<std::size_t>(received) < read_buffer_size) {
+        return true;
+      }
+      continue;
+    }
+    if (received == 0) {
+      connection.peer_done = true;
+      if (connection.output.empty()) {
+        close_connection(connection);
+        return false;
+      }
+      return true;  // closing: the answers are written, then it closes
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN) {
+      return true;
+    }
+    close_connection(connection);
+    return false;
+  }
 }
 
 void Worker::close_connection(Connection& connection) {
@@ -539,17 +608,30 @@ void Worker::sweep_timeouts() {
   for (auto* connection = live_; connection != nullptr;) {
     auto* next = connection->next;
     if (connection->deadline_ms <= now_ms_) {
-      if (!connection->lingering && connection->output.empty()) {
-        output_.clear();
-        if (connection->session.append_timeout_response(*context_, output_)) {
-          // Best effort: one non-blocking send, then the connection goes.
-          [[maybe_unused]] const auto sent = ::send(connection->fd.get(), output_.data(), output_.size(), MSG_NOSIGNAL);
-        }
-      }
-      close_connection(*connection);
+      expire(*connection);
+    } else if (stopping_ && is_idle(*connection)) {
+      // Busy when the worker stopped (its answers were still being
+      // written), idle now: it closes like those that were idle then.
+      begin_close(*connection, false);
     }
     connection = next;
   }
+}
+
+void Worker::expire(Connection& connection) {
+  if (connection.phase != Connection::Phase::open || !connection.output.empty()) {
+    // Lingering is over, or the peer has stopped reading what is queued:
+    // nothing more can be delivered.
+    close_connection(connection);
+    return;
+  }
+  // Idle too long, or a request too slow (answered 408): the server closes,
+  // so the peer may be sending at this very moment.
+  output_.clear();
+  if (connection.session.append_timeout_response(*context_, output_) && !flush(connection, output_)) {
+    return;
+  }
+  begin_close(connection, false);
 }
 
 }  // namespace hello

@@ -53,8 +53,8 @@ class Worker {
   void run();
 
   // Thread-safe. Stop accepting: answer what is in flight with
-  // "Connection: close", close idle connections, return from run() when
-  // none is left.
+  // "Connection: close", half-close idle connections, return from run() when
+  // none is left (lingering ones included).
   void stop_accepting() { command(stop_bit); }
   // Thread-safe. Close every connection now and return from run().
   void force_stop() { command(force_bit); }
@@ -78,8 +78,11 @@ class Worker {
   std::optional<std::size_t> send_some(Connection& connection, std::string_view bytes);
   void await_bytes(Connection& connection) const;
   void await_next_request(Connection& connection) const;
-  bool close_or_linger(Connection& connection);
+  bool begin_close(Connection& connection, bool peer_done);
+  bool finish_close(Connection& connection);
+  bool discard_input(Connection& connection);
   void close_connection(Connection& connection);
+  void expire(Connection& connection);
   Connection& acquire_connection(int fd);
   void recycle_closed();
   void sweep_timeouts();

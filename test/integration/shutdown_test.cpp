@@ -1,9 +1,13 @@
 // Graceful shutdown as Kubernetes and load balancers see it.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -14,6 +18,8 @@ namespace hello::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view get = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
 TEST(Shutdown, SigtermDrainsThenExitsZero) {
   ServerProcess server{args({"--drain-delay", "1", "--shutdown-timeout", "5"})};
@@ -54,6 +60,98 @@ TEST(Shutdown, SigtermDrainsThenExitsZero) {
   EXPECT_NE(server.log().find("\"msg\":\"stopped\",\"exit_code\":0"), std::string::npos) << server.log();
 }
 
+// An idle pooled connection is left alone through the drain delay (closing
+// it while load balancers may still pick it would fail their next request),
+// then closed with a FIN. A request that crosses that close, sent before the
+// client could see the FIN, is read and discarded instead of answered with a
+// reset.
+TEST(Shutdown, IdleConnectionsStayOpenThroughTheDrainDelayThenCloseCleanly) {
+  ServerProcess server{args({"--drain-delay", "1.5", "--shutdown-timeout", "10"})};
+  std::vector<RawClient> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.emplace_back(server.port());
+    ASSERT_TRUE(idle.back().send(get));
+    ASSERT_TRUE(idle.back().read_response());
+  }
+  const auto signalled = Clock::now();
+  server.send_signal(SIGTERM);
+  for (auto& client : idle) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(signalled + 1200ms - Clock::now());
+    EXPECT_FALSE(client.wait_closed(std::max(left, 0ms))) << "closed during the drain delay";
+  }
+  for (auto& client : idle) {
+    EXPECT_TRUE(client.wait_closed(5s)) << "not closed after the drain delay";
+    EXPECT_GE(Clock::now() - signalled, 1400ms);
+    EXPECT_EQ(client.unparsed(), "");
+    EXPECT_FALSE(client.was_reset());
+  }
+  auto& crossing = idle.front();
+  ASSERT_TRUE(crossing.send(get));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(crossing.was_reset()) << "a request crossing the close was answered with a reset";
+  // The clients close; the server's lingering ends with them.
+  const auto closed = Clock::now();
+  idle.clear();
+  EXPECT_EQ(server.wait_exit(5s), 0) << server.log();
+  EXPECT_LT(Clock::now() - closed, 1s) << "lingered after the clients closed";
+}
+
+// A connection whose answers were still being written when the drain ended
+// was not idle then; once they are written it is, and it closes too, rather
+// than holding the process until the shutdown timeout.
+TEST(Shutdown, ConnectionThatBecomesIdleAfterTheDrainIsClosed) {
+  ServerProcess server{args({"--drain-delay", "0", "--shutdown-timeout", "10"})};
+  RawClient slow_reader{server.port(), RawClient::Options{.receive_buffer = 4096}};
+  // Read by the server at once (less than its 64 KiB read) and answered
+  // before the signal; the answers, more than the kernel's socket buffers
+  // take (/metrics is about 3 KB), wait for a client that does not read yet.
+  constexpr int requests = 1800;
+  std::string batch;
+  for (int i = 0; i < requests; ++i) {
+    batch += "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
+  }
+  ASSERT_TRUE(slow_reader.send(batch));
+  std::this_thread::sleep_for(300ms);
+  server.send_signal(SIGTERM);
+  ASSERT_TRUE(server.wait_for_log("listener closed", 3s)) << server.log();
+
+  int answered = 0;
+  std::optional<HttpResponse> response;
+  while ((response = slow_reader.read_response())) {
+    ++answered;
+    if (response->header("connection") == "close") {
+      break;
+    }
+  }
+  EXPECT_GT(answered, 0);
+  const auto read_all = Clock::now();
+  EXPECT_TRUE(slow_reader.wait_closed(3s)) << "open after " << answered << " answers";
+  EXPECT_FALSE(slow_reader.was_reset());
+  slow_reader.close();
+  const auto code = server.wait_exit(5s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << server.log();
+  EXPECT_LT(Clock::now() - read_all, 3s);
+}
+
+// Lingering is bounded by the shutdown timeout too: a client that never
+// closes its end of a half-closed connection does not hold the process.
+TEST(Shutdown, LingeringConnectionsAreClosedAtTheShutdownTimeout) {
+  ServerProcess server{args({"--drain-delay", "0", "--shutdown-timeout", "0.5"})};
+  RawClient silent{server.port()};
+  ASSERT_TRUE(silent.send(get));
+  ASSERT_TRUE(silent.read_response());
+  const auto signalled = Clock::now();
+  server.send_signal(SIGTERM);
+  EXPECT_TRUE(silent.wait_closed(3s)) << "the idle connection was not half-closed";
+  const auto code = server.wait_exit(5s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 1) << server.log();
+  EXPECT_NE(server.log().find("shutdown timeout"), std::string::npos) << server.log();
+  // Well before the linger bound (2 s) would have ended it.
+  EXPECT_LT(Clock::now() - signalled, 1500ms);
+}
+
 TEST(Shutdown, InFlightRequestFinishesWithConnectionClose) {
   ServerProcess server{args({"--drain-delay", "0.2", "--shutdown-timeout", "5"})};
   RawClient in_flight{server.port()};
@@ -71,7 +169,12 @@ TEST(Shutdown, InFlightRequestFinishesWithConnectionClose) {
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->header("connection"), "close");
   EXPECT_TRUE(in_flight.wait_closed());
+  EXPECT_FALSE(in_flight.was_reset());
+  // The server lingers until the client closes its end, not longer.
+  const auto closed = Clock::now();
+  in_flight.close();
   EXPECT_EQ(server.wait_exit(5s), 0) << server.log();
+  EXPECT_LT(Clock::now() - closed, 1s) << "lingered after the client closed";
 }
 
 TEST(Shutdown, SigintShutsDownGracefullyToo) {
