@@ -25,8 +25,8 @@ class MetricsPage {
   virtual void render(std::string& body) = 0;
 };
 
-// What a worker knows that answers depend on; date and closing are refreshed
-// once per event-loop iteration.
+// What a worker knows that answers depend on; the date is refreshed once per
+// event-loop iteration, closing before each batch of input.
 struct SessionContext {
   const ResponseCatalog& responses;
   WorkerMetrics& metrics;

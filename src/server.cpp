@@ -190,7 +190,10 @@ int run_server(const Config& config, const Logger& logger) {
 
   const auto first = wait_for(signal_fd.get(), -1, std::nullopt);
   const int signal = first.signal.value_or(SIGTERM);
-  state.ready.store(false);
+  state.ready.store(false, std::memory_order_release);
+  // From now on every answer closes its connection: a load balancer that
+  // keeps connections open then opens new ones, which land on ready replicas.
+  state.draining.store(true, std::memory_order_release);
   logger.info("shutdown: readiness off, draining",
               {{"signal", signal_name(signal)}, {"drain_delay_s", seconds(config.drain_delay)}});
 

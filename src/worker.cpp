@@ -384,7 +384,9 @@ bool Worker::on_readable(Connection& connection) {
 
 bool Worker::process(Connection& connection, std::string_view input, bool from_scratch) {
   output_.clear();
-  context_->closing = stopping_;
+  // Read per batch, not per loop iteration: a request read after the signal
+  // is answered with "Connection: close" even if the iteration began before.
+  context_->closing = stopping_ || shared_.state.draining.load(std::memory_order_acquire);
   const auto result = connection.session.consume(input, *context_, output_);
   if (from_scratch) {
     if (result.consumed < input.size()) {

@@ -20,6 +20,9 @@ namespace hello {
 // State every worker reads and the main thread changes.
 struct ServerState {
   std::atomic<bool> ready{false};
+  // Shutting down: from the first signal on, every response closes its
+  // connection.
+  std::atomic<bool> draining{false};
   std::atomic<unsigned> open_connections{0};
   std::atomic<unsigned> workers_not_accepting{0};
 };

@@ -23,34 +23,23 @@ constexpr std::string_view get = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
 TEST(Shutdown, SigtermDrainsThenExitsZero) {
   ServerProcess server{args({"--drain-delay", "1", "--shutdown-timeout", "5"})};
-  RawClient keep_alive{server.port()};
-  ASSERT_TRUE(keep_alive.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
-  ASSERT_TRUE(keep_alive.read_response());
-
   const auto signalled = Clock::now();
   server.send_signal(SIGTERM);
   ASSERT_TRUE(server.wait_for_log("readiness off", 2s)) << server.log();
 
-  // Draining: readiness fails at once, everything else is still served,
-  // on new connections and on the open keep-alive one.
+  // Draining: readiness fails at once, everything else is still served on
+  // new connections, each closed after its answer.
   auto ready = http_get(server.port(), "/readyz");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503);
   auto hello = http_get(server.port(), "/");
   ASSERT_TRUE(hello);
   EXPECT_EQ(hello->status, 200);
-  ASSERT_TRUE(keep_alive.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
-  auto during = keep_alive.read_response();
-  ASSERT_TRUE(during);
-  EXPECT_EQ(during->status, 200);
-  EXPECT_FALSE(during->has_header("connection"));
   auto live = http_get(server.port(), "/healthz");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200);
 
-  // After the drain the idle keep-alive connection is closed and the
-  // process exits 0 well before the shutdown timeout.
-  EXPECT_TRUE(keep_alive.wait_closed(5s));
+  // After the drain the process exits 0 well before the shutdown timeout.
   const auto code = server.wait_exit(10s);
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 0) << server.log();
@@ -58,6 +47,64 @@ TEST(Shutdown, SigtermDrainsThenExitsZero) {
   EXPECT_GE(took, 1s);       // not before the drain delay
   EXPECT_LT(took, 1s + 5s);  // not after the shutdown timeout
   EXPECT_NE(server.log().find("\"msg\":\"stopped\",\"exit_code\":0"), std::string::npos) << server.log();
+}
+
+// From the signal on, a keep-alive client (a load balancer's pooled
+// connection) is told to close after each answer, so it reconnects, and
+// lands on a replica that is still ready.
+TEST(Shutdown, EveryResponseAfterSigtermCarriesConnectionClose) {
+  ServerProcess server{args({"--drain-delay", "3", "--shutdown-timeout", "5"})};
+  RawClient keep_alive{server.port()};
+  ASSERT_TRUE(keep_alive.send(get));
+  auto before = keep_alive.read_response();
+  ASSERT_TRUE(before);
+  EXPECT_FALSE(before->has_header("connection"));
+
+  const auto signalled = Clock::now();
+  server.send_signal(SIGTERM);
+  ASSERT_TRUE(server.wait_for_log("readiness off", 2s)) << server.log();
+
+  ASSERT_TRUE(keep_alive.send(get));
+  auto during = keep_alive.read_response();
+  ASSERT_TRUE(during);
+  EXPECT_EQ(during->status, 200);
+  EXPECT_EQ(during->header("connection"), "close");
+  EXPECT_TRUE(keep_alive.wait_closed(1s)) << "still open after Connection: close";
+  EXPECT_FALSE(keep_alive.was_reset());
+
+  // New connections too, whatever they ask for.
+  for (const std::string_view request :
+       {"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n\r\n",
+        "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"}) {
+    RawClient fresh{server.port()};
+    ASSERT_TRUE(fresh.send(request));
+    auto response = fresh.read_response();
+    ASSERT_TRUE(response) << request;
+    EXPECT_EQ(response->header("connection"), "close") << request;
+    EXPECT_TRUE(fresh.wait_closed(1s)) << request;
+    EXPECT_FALSE(fresh.was_reset()) << request;
+  }
+  EXPECT_LT(Clock::now() - signalled, 3s) << "checked after the drain delay, not during it";
+}
+
+TEST(Shutdown, PipelinedRequestsAfterSigtermGetOneAnswerWithConnectionClose) {
+  ServerProcess server{args({"--drain-delay", "3", "--shutdown-timeout", "5"})};
+  RawClient client{server.port()};
+  ASSERT_TRUE(client.send(get));
+  ASSERT_TRUE(client.read_response());
+  server.send_signal(SIGTERM);
+  ASSERT_TRUE(server.wait_for_log("readiness off", 2s)) << server.log();
+
+  ASSERT_TRUE(client.send(std::string{get} + std::string{get} + std::string{get}));
+  auto first = client.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->header("connection"), "close");
+  // Nothing after a response that says close: the other two are for the
+  // client to send again on a new connection.
+  EXPECT_TRUE(client.wait_closed(1s)) << "still open after Connection: close";
+  EXPECT_EQ(client.unparsed(), "");
+  EXPECT_FALSE(client.was_reset()) << "the unanswered requests made the server reset the connection";
 }
 
 // An idle pooled connection is left alone through the drain delay (closing
