@@ -51,6 +51,9 @@ Run deliver(std::string_view input, std::string_view piece_sizes) {
     pending.erase(0, result.consumed);
     run.responses += result.responses;
     run.closed = result.close;
+    if (result.client_done && !result.close) {
+      std::abort();  // "the client is done sending" only ever describes a close
+    }
     if (result.close && !pending.empty()) {
       std::abort();  // a closing session must have consumed everything
     }
