@@ -29,14 +29,19 @@ resource "aws_lb" "this" {
 
 # Instance targets on the Service's node port: the Auto Scaling attachment below registers
 # every node, kube-proxy forwards to a ready pod wherever it runs.
+# Named by prefix (at most 6 characters) so that a change that replaces it (port, protocol,
+# VPC) creates the new group first and moves the listeners over: a target group in use by a
+# listener cannot be deleted.
 resource "aws_lb_target_group" "app" {
   #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; the hop to the node port stays inside the VPC
-  name                 = "${local.cluster_name}-30080"
+  name_prefix          = "${substr(var.name, 0, 5)}-"
   port                 = 30080
   protocol             = "HTTP"
   target_type          = "instance"
   vpc_id               = aws_vpc.this.id
   deregistration_delay = 30
+
+  tags = { Name = "${local.cluster_name}-30080" }
 
   health_check {
     enabled             = true
@@ -49,15 +54,25 @@ resource "aws_lb_target_group" "app" {
     healthy_threshold   = 2
     unhealthy_threshold = 2
   }
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
-# Registers the node group's Auto Scaling group itself, not its instances: targets follow
-# every scale-out, scale-in and node replacement without another apply.
+# Registers each node group's Auto Scaling group itself, not its instances: targets follow
+# every scale-out, scale-in and node replacement without another apply. A replaced node group
+# or target group is attached before the old attachment goes, so the target group never
+# empties.
 resource "aws_autoscaling_attachment" "app" {
   for_each = local.node_groups
 
   autoscaling_group_name = aws_eks_node_group.this[each.key].resources[0].autoscaling_groups[0].name
   lb_target_group_arn    = aws_lb_target_group.app.arn
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 #trivy:ignore:AVD-AWS-0054

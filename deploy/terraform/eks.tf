@@ -86,22 +86,40 @@ resource "aws_eks_cluster" "this" {
 }
 
 locals {
-  admin_principal_arns = toset(concat(
-    var.cluster_admin_principal_arns,
-    var.grant_caller_cluster_admin ? [data.aws_iam_session_context.current.issuer_arn] : [],
-  ))
+  # The key of the entry for whoever ran the first apply. It is not an ARN, so it stays the
+  # same whoever applies later.
+  first_apply_caller = "first-apply-caller"
+
+  # Pinned principals are keyed by their ARN. The first apply's caller (a laptop, typically)
+  # gets its own entry, which later applies keep as it is (ignore_changes below): when CI
+  # applies after a person did, nobody's access changes. CI's role belongs in the pinned list.
+  admin_access_entries = merge(
+    { for arn in var.cluster_admin_principal_arns : arn => arn },
+    var.grant_caller_cluster_admin ? { (local.first_apply_caller) = data.aws_iam_session_context.current.issuer_arn } : {},
+  )
 }
 
 resource "aws_eks_access_entry" "admin" {
-  for_each = local.admin_principal_arns
+  for_each = local.admin_access_entries
 
   cluster_name  = aws_eks_cluster.this.name
   principal_arn = each.value
   type          = "STANDARD"
+
+  lifecycle {
+    # Only the first-apply entry's wanted principal changes (with the caller); it keeps the first.
+    ignore_changes = [principal_arn]
+
+    # EKS allows one access entry per principal.
+    postcondition {
+      condition     = each.key != local.first_apply_caller || !contains(var.cluster_admin_principal_arns, self.principal_arn)
+      error_message = "${self.principal_arn} has cluster-admin as the first apply's caller; remove it from cluster_admin_principal_arns, or set grant_caller_cluster_admin = false to list it there instead."
+    }
+  }
 }
 
 resource "aws_eks_access_policy_association" "admin" {
-  for_each = local.admin_principal_arns
+  for_each = local.admin_access_entries
 
   cluster_name  = aws_eks_cluster.this.name
   principal_arn = aws_eks_access_entry.admin[each.key].principal_arn
@@ -130,11 +148,27 @@ locals {
       metrics-server = { configuration_values = null }
     },
     var.enable_container_insights ? { amazon-cloudwatch-observability = { configuration_values = null } } : {},
+    # Volumes for deploy/k8s/components/stateful (its StorageClass names this driver). Nodes
+    # keep IMDS out of pods' reach (hop limit 1), so the driver reads its node's zone and
+    # instance from the Kubernetes API instead.
+    var.enable_ebs_csi_driver ? { aws-ebs-csi-driver = { configuration_values = null } } : {},
+  )
+
+  # Add-ons whose pods call AWS APIs, each with its own role through EKS Pod Identity.
+  addon_roles = merge(
+    var.enable_container_insights ? {
+      amazon-cloudwatch-observability = { role_name = "cw-agent", service_account = "cloudwatch-agent", policy = "CloudWatchAgentServerPolicy" }
+    } : {},
+    var.enable_ebs_csi_driver ? {
+      aws-ebs-csi-driver = { role_name = "ebs-csi", service_account = "ebs-csi-controller-sa", policy = "service-role/AmazonEBSCSIDriverPolicy" }
+    } : {},
   )
 }
 
-# The default add-on version for the cluster's Kubernetes version: it moves only when the
-# cluster version does, so an apply does not upgrade add-ons behind anyone's back.
+# The version EKS currently recommends for each add-on on the cluster's Kubernetes version.
+# AWS moves it within a minor version too (new eksbuild releases), so an apply after such a
+# move upgrades the add-on. Versions in var.addon_versions are pinned instead; output
+# eks_addon_versions shows what is installed, ready to copy into the tfvars.
 data "aws_eks_addon_version" "this" {
   for_each = merge(local.addons_before_nodes, local.addons_after_nodes)
 
@@ -147,7 +181,7 @@ resource "aws_eks_addon" "before_nodes" {
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.key
-  addon_version               = data.aws_eks_addon_version.this[each.key].version
+  addon_version               = lookup(var.addon_versions, each.key, data.aws_eks_addon_version.this[each.key].version)
   configuration_values        = each.value.configuration_values
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
@@ -158,17 +192,17 @@ resource "aws_eks_addon" "after_nodes" {
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.key
-  addon_version               = data.aws_eks_addon_version.this[each.key].version
+  addon_version               = lookup(var.addon_versions, each.key, data.aws_eks_addon_version.this[each.key].version)
   configuration_values        = each.value.configuration_values
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 
   dynamic "pod_identity_association" {
-    for_each = each.key == "amazon-cloudwatch-observability" ? [1] : []
+    for_each = contains(keys(local.addon_roles), each.key) ? [local.addon_roles[each.key]] : []
 
     content {
-      role_arn        = aws_iam_role.cloudwatch_agent[0].arn
-      service_account = "cloudwatch-agent"
+      role_arn        = aws_iam_role.addon[each.key].arn
+      service_account = pod_identity_association.value.service_account
     }
   }
 
@@ -186,16 +220,26 @@ data "aws_iam_policy_document" "pod_identity_assume" {
   }
 }
 
-resource "aws_iam_role" "cloudwatch_agent" {
-  count = var.enable_container_insights ? 1 : 0
+resource "aws_iam_role" "addon" {
+  for_each = local.addon_roles
 
-  name_prefix        = "${local.cluster_name}-cw-agent-"
+  name_prefix        = "${local.cluster_name}-${each.value.role_name}-"
   assume_role_policy = data.aws_iam_policy_document.pod_identity_assume.json
 }
 
-resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
-  count = var.enable_container_insights ? 1 : 0
+resource "aws_iam_role_policy_attachment" "addon" {
+  for_each = local.addon_roles
 
-  role       = aws_iam_role.cloudwatch_agent[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/CloudWatchAgentServerPolicy"
+  role       = aws_iam_role.addon[each.key].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/${each.value.policy}"
+}
+
+moved {
+  from = aws_iam_role.cloudwatch_agent[0]
+  to   = aws_iam_role.addon["amazon-cloudwatch-observability"]
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.cloudwatch_agent[0]
+  to   = aws_iam_role_policy_attachment.addon["amazon-cloudwatch-observability"]
 }

@@ -53,16 +53,20 @@ locals {
   https_enabled      = var.certificate_arn != null || var.domain_name != null
   create_certificate = var.certificate_arn == null && var.domain_name != null && var.route53_zone_id != null
 
-  # One managed node group; a map with a static key so that resources per node group
-  # (the Auto Scaling attachment) have plan-time keys, and a second group can be added
-  # beside it to replace instance types without downtime.
+  # One managed node group per zone, keyed by zone name (known at plan time, so the Auto
+  # Scaling attachments have plan-time keys). A single group over three zones lets the Cluster
+  # Autoscaler add a node only "somewhere": a pod bound to a zonal EBS volume could wait
+  # forever. Per zone, with --balance-similar-node-groups, it adds the node where the pod
+  # must run and keeps the zones level. The totals in the variables are split over the zones,
+  # the remainder going to the first zones: min 1, desired 1, max 3 gives (1, 1, 1), (0, 0, 1)
+  # and (0, 0, 1).
   node_groups = {
-    default = {
-      instance_types = var.node_instance_types
-      capacity_type  = var.node_capacity_type
-      min_size       = var.node_min_size
-      desired_size   = var.node_desired_size
-      max_size       = var.node_max_size
+    for az, zone in local.zones : az => {
+      min_size     = floor(var.node_min_size / length(local.azs)) + (zone.index < var.node_min_size % length(local.azs) ? 1 : 0)
+      desired_size = floor(var.node_desired_size / length(local.azs)) + (zone.index < var.node_desired_size % length(local.azs) ? 1 : 0)
+      max_size     = floor(var.node_max_size / length(local.azs)) + (zone.index < var.node_max_size % length(local.azs) ? 1 : 0)
+      # "hello-prod-a-": short enough for the generated suffix within EKS's 63 characters.
+      name_prefix = "${local.cluster_name}-${trimprefix(az, var.region)}-"
     }
   }
 

@@ -76,18 +76,21 @@ resource "aws_launch_template" "nodes" {
   }
 }
 
-# EKS tags the node group's Auto Scaling group with k8s.io/cluster-autoscaler/enabled and
-# k8s.io/cluster-autoscaler/<cluster>, which is what the autoscaler's auto-discovery reads.
+# One per zone (local.node_groups). EKS tags each group's Auto Scaling group with
+# k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster>, which is what the
+# autoscaler's auto-discovery reads.
 resource "aws_eks_node_group" "this" {
   for_each = local.node_groups
 
-  cluster_name    = aws_eks_cluster.this.name
-  node_group_name = "${local.cluster_name}-${each.key}"
-  node_role_arn   = aws_iam_role.node.arn
-  subnet_ids      = [for az in local.azs : aws_subnet.private[az].id]
-  ami_type        = "AL2023_x86_64_STANDARD"
-  instance_types  = each.value.instance_types
-  capacity_type   = each.value.capacity_type
+  cluster_name = aws_eks_cluster.this.name
+  # A generated name: changing instance types, capacity type, AMI type or subnets replaces
+  # the group, and the new one is created (and its nodes ready) before the old one drains.
+  node_group_name_prefix = each.value.name_prefix
+  node_role_arn          = aws_iam_role.node.arn
+  subnet_ids             = [aws_subnet.private[each.key].id]
+  ami_type               = "AL2023_x86_64_STANDARD"
+  instance_types         = var.node_instance_types
+  capacity_type          = var.node_capacity_type
 
   scaling_config {
     min_size     = each.value.min_size
@@ -109,6 +112,7 @@ resource "aws_eks_node_group" "this" {
   }
 
   lifecycle {
+    create_before_destroy = true
     # The cluster autoscaler owns the current size; Terraform owns the bounds.
     ignore_changes = [scaling_config[0].desired_size]
   }

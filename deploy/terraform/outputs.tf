@@ -62,3 +62,8 @@ output "github_actions_role_arn" {
   description = "Role for GitHub Actions (null unless github_repository is set)."
   value       = try(aws_iam_role.github_actions[0].arn, null)
 }
+
+output "eks_addon_versions" {
+  description = "Installed version of each EKS add-on, in the form addon_versions takes."
+  value       = { for name, addon in merge(aws_eks_addon.before_nodes, aws_eks_addon.after_nodes) : name => addon.addon_version }
+}

@@ -114,7 +114,7 @@ variable "node_capacity_type" {
 }
 
 variable "node_min_size" {
-  description = "Minimum node count. Three or more keeps a node in every zone."
+  description = "Minimum node count, split over the per-zone node groups (the first zones get the remainder). Three or more keeps a node in every zone."
   type        = number
   default     = 3
 
@@ -125,7 +125,7 @@ variable "node_min_size" {
 }
 
 variable "node_desired_size" {
-  description = "Node count at creation; afterwards the cluster autoscaler owns it (Terraform ignores later drift)."
+  description = "Node count at creation, split over the zones like node_min_size; afterwards the cluster autoscaler owns it (Terraform ignores later drift)."
   type        = number
   default     = 3
 
@@ -136,13 +136,18 @@ variable "node_desired_size" {
 }
 
 variable "node_max_size" {
-  description = "Maximum node count the cluster autoscaler may reach."
+  description = "Maximum node count the cluster autoscaler may reach, split over the zones like node_min_size."
   type        = number
   default     = 6
 
   validation {
     condition     = var.node_max_size >= var.node_min_size && var.node_max_size <= 100
     error_message = "node_max_size must be at least node_min_size and at most 100."
+  }
+
+  validation {
+    condition     = var.node_max_size >= 3
+    error_message = "node_max_size must be at least 3: each zone's node group must be able to hold a node."
   }
 }
 
@@ -180,7 +185,7 @@ variable "cluster_endpoint_public_access_cidrs" {
 }
 
 variable "cluster_admin_principal_arns" {
-  description = "IAM role or user ARNs granted cluster-admin through EKS access entries."
+  description = "IAM role or user ARNs granted cluster-admin through EKS access entries, whoever applies: CI's deploy role and the operators."
   type        = list(string)
   default     = []
 
@@ -191,13 +196,13 @@ variable "cluster_admin_principal_arns" {
 }
 
 variable "grant_caller_cluster_admin" {
-  description = "Also grant cluster-admin to the identity running Terraform (resolved to its IAM role), so the deploy can use kubectl."
+  description = "Grant cluster-admin to the identity running the first apply (resolved to its IAM role), so a first deploy can use kubectl. Later applies by other identities keep that entry as it is and add none; false removes it."
   type        = bool
   default     = true
 }
 
 variable "domain_name" {
-  description = "Optional DNS name for the app (e.g. hello.example.com). With route53_zone_id, a certificate and an alias record are created."
+  description = "Optional DNS name for the app (e.g. hello.example.com). Needs route53_zone_id (a certificate and an alias record are created) or certificate_arn (DNS is then yours to point at the ALB)."
   type        = string
   default     = null
 
@@ -226,6 +231,14 @@ variable "certificate_arn" {
   validation {
     condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
     error_message = "certificate_arn must be an ACM certificate ARN."
+  }
+
+  # A domain without a zone to validate a new certificate in needs this one: otherwise the
+  # HTTPS listener gets no certificate, which AWS rejects only at apply time. (On this variable
+  # because domain_name's and route53_zone_id's validations already refer to each other.)
+  validation {
+    condition     = var.certificate_arn != null || var.domain_name == null || var.route53_zone_id != null
+    error_message = "domain_name needs route53_zone_id (to create and validate a certificate) or certificate_arn (an existing certificate for it)."
   }
 }
 
@@ -256,6 +269,27 @@ variable "enable_waf" {
   description = "Attach a WAFv2 web ACL with the AWS managed common and known-bad-inputs rule sets to the ALB."
   type        = bool
   default     = false
+}
+
+variable "enable_ebs_csi_driver" {
+  description = "Install the Amazon EBS CSI driver add-on (its role through EKS Pod Identity), so PersistentVolumeClaims get EBS volumes: needed by the StatefulSet component deploy/k8s/components/stateful."
+  type        = bool
+  default     = false
+}
+
+variable "addon_versions" {
+  description = "Pinned EKS add-on versions by add-on name, e.g. { coredns = \"v1.12.1-eksbuild.2\" }. Unpinned add-ons get the version EKS recommends for kubernetes_version, which AWS moves within a minor version too; output eks_addon_versions shows what is installed."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name, version in var.addon_versions :
+      contains(["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server", "amazon-cloudwatch-observability", "aws-ebs-csi-driver"], name) &&
+      can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", version))
+    ])
+    error_message = "addon_versions maps add-ons this module installs (vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, metrics-server, amazon-cloudwatch-observability, aws-ebs-csi-driver) to versions like v1.12.1-eksbuild.2."
+  }
 }
 
 variable "enable_container_insights" {

@@ -43,11 +43,12 @@ describe('render', () => {
     const objs = render(RENDERS.stateful.dir);
     assert.deepEqual(
       normalise(objs),
-      [...app.filter((k) => k !== 'Deployment/hello'), 'Service/hello-headless', 'StatefulSet/hello'].sort(),
+      [...app.filter((k) => k !== 'Deployment/hello'), 'Service/hello-headless', 'StatefulSet/hello', 'StorageClass/hello-gp3'].sort(),
     );
     const sts = objs.find((o) => o.kind === 'StatefulSet');
     assert.equal(sts.spec.serviceName, 'hello-headless');
     assert.equal(sts.spec.volumeClaimTemplates[0].metadata.name, 'data');
+    assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, 'hello-gp3');
     assert.deepEqual(sts.spec.template.spec.containers[0].volumeMounts, [{ name: 'data', mountPath: '/data' }]);
     assert.equal(objs.find((o) => o.kind === 'HorizontalPodAutoscaler').spec.scaleTargetRef.kind, 'StatefulSet');
     assert.equal(objs.find((o) => o.metadata.name === 'hello-headless').metadata.namespace, 'opendelta');
