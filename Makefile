@@ -114,8 +114,8 @@ tools-image: ## image with pinned terraform, kubectl and AWS CLI
 	$(DOCKER_BUILD) -t hello-tools:$(VERSION) deploy/tools
 
 .PHONY: tf-validate
-tf-validate: ## real terraform fmt/validate, tflint, checkov, trivy (where installed)
-	deploy/terraform/tests/tf-validate
+tf-validate: ## terraform fmt, validate and test; tflint, checkov, trivy where installed
+	deploy/terraform/tests/tf-validate --lint
 
 .PHONY: tf-graph
 tf-graph: node_modules/.package-lock.json ## regenerate docs/terraform-graph.md from the code

@@ -35,6 +35,9 @@ hello_check(k8s.pod-contract COMMAND deploy/k8s/tests/pod-contract --no-build LA
   FIXTURES_REQUIRED image)
 hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selftest LABELS k8s)
 
+# Terraform's own fmt, validate and test (mocked AWS provider) of deploy/terraform, and the
+# JavaScript checks of what Terraform cannot see (lifecycle, backend, costs, docs).
+hello_check(terraform.native COMMAND deploy/terraform/tests/tf-validate LABELS terraform TIMEOUT 900)
 hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terraform)
 
 # shellcheck of every script, the tools image Dockerfile lint, and the
