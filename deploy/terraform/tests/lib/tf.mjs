@@ -1,6 +1,7 @@
 // Loads a Terraform module with HashiCorp's HCL parser (@cdktf/hcl2json, WebAssembly) and
-// exposes what the offline checks and the graph need: blocks with their parsed bodies and raw
-// text, references found in expressions, and inline checkov annotations.
+// exposes what the graph and the remaining JavaScript checks need: blocks with their parsed
+// bodies and raw text, references found in expressions, and inline checkov annotations.
+// Terraform itself validates the code (tests/tf-validate); this parse only reads it.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,13 +9,6 @@ import { parse } from "@cdktf/hcl2json";
 
 export const TF_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const REPO_ROOT = resolve(TF_ROOT, "../..");
-
-const META_ARGS = new Set(["count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"]);
-export { META_ARGS };
-
-export function isBlockValue(value) {
-  return Array.isArray(value) && value.length > 0 && value.every((v) => v && typeof v === "object" && !Array.isArray(v));
-}
 
 // Reads every *.tf file of a directory (not recursive). `overrides` maps a file name to
 // replacement text, which is how the broken fixtures are built from the real module.
@@ -110,19 +104,15 @@ export function block(mod, address) {
   return mod.blocks.find((b) => b.address === address);
 }
 
-export function blocksOfType(mod, type, kind = "resource") {
-  return mod.blocks.filter((b) => b.kind === kind && b.type === type);
-}
-
 // Every string in a value, with a path such as "vpc_config.0.subnet_ids".
-export function* strings(value, path = "") {
+function* strings(value, path = "") {
   if (typeof value === "string") yield { path, value };
   else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, path ? `${path}.${i}` : String(i));
   else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* strings(v, path ? `${path}.${k}` : k);
 }
 
 // The contents of every ${ ... } in a parsed string, nested interpolations included.
-export function interpolations(str) {
+function interpolations(str) {
   const out = [];
   for (let i = str.indexOf("${"); i >= 0; i = str.indexOf("${", i + 2)) {
     let depth = 0;
@@ -154,7 +144,7 @@ function traversals(segment, refs) {
   return refs;
 }
 
-export function referencesIn(str) {
+function referencesIn(str) {
   const refs = [];
   for (const segment of interpolations(str)) traversals(segment, refs);
   return refs;
@@ -179,27 +169,4 @@ export function checkovSkips(b) {
   const skips = new Map();
   for (const m of b.raw.matchAll(/#\s*checkov:skip=([A-Z0-9_]+)(?::([^\n]*))?/g)) skips.set(m[1], (m[2] ?? "").trim());
   return skips;
-}
-
-// A check is waived for a block only by a skip that gives a reason.
-export function skipped(b, id) {
-  const reason = checkovSkips(b).get(id);
-  return typeof reason === "string" && reason.length >= 10;
-}
-
-// A literal value of an expression, or undefined when it is not a literal. Strings without
-// interpolation are literals; "${var.x}" resolves to the variable's default when `defaults`.
-export function literal(mod, value, { defaults = false } = {}) {
-  if (typeof value !== "string") return value;
-  const whole = value.match(/^\$\{([^{}]*)\}$/);
-  if (!whole) return value.includes("${") ? undefined : value;
-  const expr = whole[1].trim();
-  if (defaults) {
-    const v = expr.match(/^var\.([\w-]+)$/);
-    if (v && mod.variables[v[1]] && "default" in mod.variables[v[1]].body) return literal(mod, mod.variables[v[1]].body.default);
-  }
-  if (expr === "true") return true;
-  if (expr === "false") return false;
-  if (/^-?\d+(\.\d+)?$/.test(expr)) return Number(expr);
-  return undefined;
 }
