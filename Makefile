@@ -88,7 +88,7 @@ image: ## build the container image hello-server:<version> and :<git sha>
 # --- local stack -------------------------------------------------------------
 
 .PHONY: up
-up: ## local stack: 3 replicas behind HAProxy, Prometheus (127.0.0.1:8080, :9090)
+up: ## local stack: ALB model, 3 nodes, 3 pods, Prometheus (127.0.0.1:8080, :9090)
 	deploy/local/stack up
 
 .PHONY: down
@@ -96,7 +96,7 @@ down: ## stop and remove the local stack
 	deploy/local/stack down
 
 .PHONY: test-reliability
-test-reliability: ## rolling restart, crash and zone-loss tests against the local stack
+test-reliability: ## rolling restart, scale-in, crash, node loss (no retries) against the local stack
 	deploy/local/tests/reliability
 
 # --- AWS ---------------------------------------------------------------------
