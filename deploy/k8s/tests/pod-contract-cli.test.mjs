@@ -32,7 +32,7 @@ describe('pod derived from the rendered local overlay', () => {
   });
   test('the environment is the generated ConfigMap', () => {
     assert.equal(contract.env.HELLO_PORT, '8080');
-    assert.equal(contract.env.HELLO_DRAIN_DELAY, '5');
+    assert.equal(contract.env.HELLO_DRAIN_DELAY, '65');
     assert.equal(contract.env.HELLO_SHUTDOWN_TIMEOUT, '20');
     assert.ok(Object.keys(contract.env).every((k) => k.startsWith('HELLO_')));
   });
@@ -40,7 +40,7 @@ describe('pod derived from the rendered local overlay', () => {
     assert.deepEqual([contract.probes.startup.path, contract.probes.readiness.path, contract.probes.liveness.path], ['/healthz', '/readyz', '/healthz']);
     assert.equal(contract.probes.readiness.port, 8080);
     assert.equal(contract.preStopSeconds, 10);
-    assert.equal(contract.terminationGracePeriodSeconds, 45);
+    assert.equal(contract.terminationGracePeriodSeconds, 105);
   });
   test('docker run arguments carry all of it', () => {
     const args = dockerRunArgs(contract).join(' ');

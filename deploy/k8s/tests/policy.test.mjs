@@ -5,7 +5,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHECKS, TERRAFORM_VARIABLES, caVersionViolations, runChecks, terraformKubernetesVersion } from './lib/checks.mjs';
+import {
+  CHECKS, TERRAFORM_ALB, TERRAFORM_VARIABLES, caVersionViolations, drainAlbViolations, runChecks,
+  terraformAlbIdleTimeout, terraformKubernetesVersion,
+} from './lib/checks.mjs';
 import { K8S_DIR, RENDERS, render } from './lib/kustomize.mjs';
 
 const FIXTURES = path.join(K8S_DIR, 'tests/fixtures');
@@ -88,6 +91,33 @@ describe('ca-version follows the Terraform default kubernetes_version', () => {
     assert.equal(caVersionViolations(withTag('v1.35.2'), '1.34').length, 1);
     assert.equal(caVersionViolations(withTag('v1.35'), '1.35').length, 1);
     assert.equal(caVersionViolations(withTag('v1.350.0'), '1.35').length, 1);
+  });
+});
+
+// drain-outlasts-alb-reuse takes the ALB's idle timeout from Terraform, so raising it there without
+// lengthening the drain fails here.
+describe('drain-outlasts-alb-reuse follows the ALB idle timeout of deploy/terraform/alb.tf', () => {
+  const TF_FIXTURES = path.join(FIXTURES, 'terraform');
+  const local = render(RENDERS.local.dir);
+
+  test('the shipped alb.tf sets 60 s and the shipped drain outlasts it', async () => {
+    const idle = await terraformAlbIdleTimeout(TERRAFORM_ALB);
+    assert.equal(idle, 60);
+    assert.deepEqual(drainAlbViolations(local, idle), []);
+  });
+  test('an ALB idle timeout raised to 120 s (fixture terraform/alb-idle-120.tf) fails the shipped drain', async () => {
+    const idle = await terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'alb-idle-120.tf'));
+    assert.equal(idle, 120);
+    const violations = drainAlbViolations(local, idle);
+    assert.equal(violations.length, 1, violations.join('; '));
+    assert.match(violations[0], /HELLO_DRAIN_DELAY 65 s < ALB idle timeout 120 s \+ 5 s/);
+  });
+  test('no idle_timeout means the AWS default, 60 s', async () => {
+    assert.equal(await terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'alb-default-idle.tf')), 60);
+  });
+  test('a file without aws_lb.this is an error, not a pass', async () => {
+    await assert.rejects(terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'no-alb.tf')), /no resource aws_lb\.this/);
+    await assert.rejects(terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'missing.tf')), /ENOENT/);
   });
 });
 

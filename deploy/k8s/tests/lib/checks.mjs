@@ -25,7 +25,6 @@ const HOST_KEY = 'kubernetes.io/hostname';
 const APP_PORT = 8080;
 const NODE_PORT = 30080;
 const APP_USER = 65532;
-const ALB_IDLE_TIMEOUT = 60;
 const CA_IMAGE = 'registry.k8s.io/autoscaling/cluster-autoscaler';
 const PLACEHOLDER_CIDR = '192.0.2.0/24';
 
@@ -114,6 +113,36 @@ const CLUSTER_VERSION = await terraformKubernetesVersion().then(
   (minor) => ({ minor }),
   (err) => ({ error: err.message }),
 );
+
+// The ALB's idle timeout has one source too: aws_lb.this in Terraform. The shutdown arithmetic
+// and the server's idle timeout are checked against it.
+export const TERRAFORM_ALB = path.join(REPO_ROOT, 'deploy/terraform/alb.tf');
+const ALB_DEFAULT_IDLE_TIMEOUT = 60; // AWS's default when idle_timeout is not set
+
+/** The idle timeout of resource aws_lb.this in a Terraform file, in seconds; throws when the file
+ *  or the load balancer is missing or the value is not a whole number of seconds. */
+export async function terraformAlbIdleTimeout(file = TERRAFORM_ALB) {
+  const json = await parseHcl(path.basename(file), readFileSync(file, 'utf8'));
+  const lb = json.resource?.aws_lb?.this?.[0];
+  if (!lb) throw new Error(`${path.relative(REPO_ROOT, file)}: no resource aws_lb.this`);
+  const value = lb.idle_timeout ?? ALB_DEFAULT_IDLE_TIMEOUT;
+  if (!Number.isInteger(value)) throw new Error(`${path.relative(REPO_ROOT, file)}: aws_lb.this idle_timeout is not a number of seconds (${JSON.stringify(value)})`);
+  return value;
+}
+
+const ALB_IDLE = await terraformAlbIdleTimeout().then(
+  (seconds) => ({ seconds }),
+  (err) => ({ error: err.message }),
+);
+const ALB_IDLE_TIMEOUT = ALB_IDLE.seconds;
+
+// Shutdown arithmetic (deploy/k8s/base/deployment.yaml, docs/architecture.md).
+// The time the removal of a deleted pod's endpoint takes to reach kube-proxy on every node: a
+// budget, not a measurement. kube-proxy applies an EndpointSlice change within its
+// --iptables-min-sync-period (1 s); the rest is the API server's watch fan-out on a busy cluster.
+export const ENDPOINT_PROPAGATION_BUDGET = 10;
+// What the drain must outlast beyond the ALB's idle timeout: the ALB's own timer granularity.
+export const ALB_IDLE_MARGIN = 5;
 
 // ---------------------------------------------------------------- Pod Security Standards
 
@@ -406,6 +435,16 @@ const workloadChecks = [
 
 // ---------------------------------------------------------------- the hello server
 
+/** drain-outlasts-alb-reuse against a given ALB idle timeout (seconds). */
+export function drainAlbViolations(objs, albIdleTimeout) {
+  return withApp(objs, (w, c) => {
+    const { drain } = appSettings(objs, w, c);
+    const need = albIdleTimeout + ALB_IDLE_MARGIN;
+    if (Number.isNaN(drain)) return ['HELLO_DRAIN_DELAY not resolvable'];
+    return drain >= need ? [] : [`HELLO_DRAIN_DELAY ${drain} s < ALB idle timeout ${albIdleTimeout} s + ${ALB_IDLE_MARGIN} s: the server may close a connection the ALB is about to reuse (502)`];
+  });
+}
+
 /** The environment values the shutdown arithmetic and the port checks read. */
 function appSettings(objs, w, c) {
   const { env } = appEnv(objs, w, c);
@@ -665,6 +704,19 @@ const appChecks = [
     }),
   },
   {
+    id: 'prestop-covers-endpoint-propagation',
+    title: `preStop sleep >= ${ENDPOINT_PROPAGATION_BUDGET} s, the budget for a deleted pod's endpoint removal to reach every node (then SIGTERM)`,
+    run: (objs) => withApp(objs, (w, c) => {
+      const pre = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+      return pre >= ENDPOINT_PROPAGATION_BUDGET ? [] : [`preStop sleep ${pre} s < ${ENDPOINT_PROPAGATION_BUDGET} s: nodes may still send new connections after SIGTERM`];
+    }),
+  },
+  {
+    id: 'drain-outlasts-alb-reuse',
+    title: `drain delay >= the ALB's idle timeout (deploy/terraform/alb.tf, ${ALB_IDLE_TIMEOUT ?? 'unreadable'} s) + ${ALB_IDLE_MARGIN} s: the ALB has closed every connection pinned to the pod before the server closes one`,
+    run: (objs) => (ALB_IDLE.error ? [ALB_IDLE.error] : drainAlbViolations(objs, ALB_IDLE_TIMEOUT)),
+  },
+  {
     id: 'grace-period-arithmetic',
     title: 'preStop sleep + drain delay + shutdown timeout < terminationGracePeriodSeconds',
     run: (objs) => withApp(objs, (w, c) => {
@@ -706,8 +758,9 @@ const appChecks = [
   },
   {
     id: 'app-idle-timeout',
-    title: `HELLO_IDLE_TIMEOUT > the ALB's ${ALB_IDLE_TIMEOUT} s idle timeout (else the ALB reuses connections the server closed: 502s)`,
+    title: `HELLO_IDLE_TIMEOUT > the ALB's ${ALB_IDLE_TIMEOUT ?? 'unreadable'} s idle timeout (else the ALB reuses connections the server closed: 502s)`,
     run: (objs) => withApp(objs, (w, c) => {
+      if (ALB_IDLE.error) return [ALB_IDLE.error];
       const { idle } = appSettings(objs, w, c);
       return idle > ALB_IDLE_TIMEOUT ? [] : [`HELLO_IDLE_TIMEOUT ${Number.isNaN(idle) ? 'unset' : idle}`];
     }),
