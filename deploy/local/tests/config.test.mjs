@@ -409,8 +409,8 @@ describe('scripts', () => {
     assert.equal(run(RELIABILITY, ['--fast']).status, 2);
   });
 
-  test('shellcheck passes', { skip: has('shellcheck') ? false : 'shellcheck not installed' }, () => {
-    const r = run('shellcheck', [STACK, RELIABILITY]);
+  test('shellcheck passes, following the shared lib.sh', { skip: has('shellcheck') ? false : 'shellcheck not installed' }, () => {
+    const r = run('shellcheck', ['--external-sources', '--source-path=SCRIPTDIR', STACK, RELIABILITY]);
     assert.equal(r.status, 0, r.stdout);
   });
 });
