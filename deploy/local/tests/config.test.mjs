@@ -463,8 +463,9 @@ describe('wrk failure counting (count.lua)', { skip: wrkMissing ? 'wrk not insta
     const r = await wrkAgainst('/');
     assert.ok(r.requests > 0);
     assert.equal(r.non2xx, 0);
-    // At most one request per connection is still in flight when wrk stops.
-    assert.ok(r.sent >= r.requests && r.sent - r.requests <= 2, `sent ${r.sent}, answered ${r.requests}`);
+    // Only what is still in flight when wrk stops is sent and not answered: about one request
+    // per connection (2 here), a few more at most, never a share of the total.
+    assert.ok(r.sent >= r.requests && r.sent - r.requests <= 4, `sent ${r.sent}, answered ${r.requests}`);
   });
 
   test('with Connection: close every request opens a new connection', async () => {
