@@ -1,7 +1,7 @@
 # Internet-facing by purpose; HTTP is forwarded only while no certificate is configured.
 #trivy:ignore:AVD-AWS-0053
 resource "aws_lb" "this" {
-  #checkov:skip=CKV_AWS_91:Access logs are optional (alb_access_logs_bucket); a log bucket per environment is not worth its cost for dev
+  #checkov:skip=CKV_AWS_91:Access logs are on in prod (enable_alb_access_logs) and optional in dev, where nobody reads them
   #checkov:skip=CKV2_AWS_28:WAF is optional (enable_waf); it costs more per month than the load balancer itself
   #checkov:skip=CKV2_AWS_20:Port 80 redirects to HTTPS as soon as a certificate or domain is configured; without one there is nothing to redirect to
   #checkov:skip=CKV2_AWS_76:The web ACL, when enabled, includes the known-bad-inputs (Log4j) rule set
@@ -17,11 +17,11 @@ resource "aws_lb" "this" {
   idle_timeout = 60
 
   dynamic "access_logs" {
-    for_each = var.alb_access_logs_bucket == null ? [] : [var.alb_access_logs_bucket]
+    for_each = local.alb_access_logs_enabled ? [1] : []
 
     content {
-      bucket  = access_logs.value
-      prefix  = local.cluster_name
+      bucket  = local.alb_access_logs_bucket
+      prefix  = local.alb_access_logs_prefix
       enabled = true
     }
   }

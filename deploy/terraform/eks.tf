@@ -147,6 +147,9 @@ locals {
       coredns        = { configuration_values = null }
       metrics-server = { configuration_values = null }
     },
+    # Container Insights (on in prod). Its CloudWatch agent and Fluent Bit DaemonSets run on the
+    # host network, so they reach IMDSv2 on their node within the hop limit of 1, and both run
+    # as the ServiceAccount cloudwatch-agent, which gets its role through EKS Pod Identity below.
     var.enable_container_insights ? { amazon-cloudwatch-observability = { configuration_values = null } } : {},
     # Volumes for deploy/k8s/components/stateful (its StorageClass names this driver). Nodes
     # keep IMDS out of pods' reach (hop limit 1), so the driver reads its node's zone and
@@ -154,7 +157,8 @@ locals {
     var.enable_ebs_csi_driver ? { aws-ebs-csi-driver = { configuration_values = null } } : {},
   )
 
-  # Add-ons whose pods call AWS APIs, each with its own role through EKS Pod Identity.
+  # Add-ons whose pods call AWS APIs, each with its own role through EKS Pod Identity, so the
+  # node role stays as narrow as it is (hop limit 1 keeps other pods away from it).
   addon_roles = merge(
     var.enable_container_insights ? {
       amazon-cloudwatch-observability = { role_name = "cw-agent", service_account = "cloudwatch-agent", policy = "CloudWatchAgentServerPolicy" }
@@ -176,12 +180,23 @@ data "aws_eks_addon_version" "this" {
   kubernetes_version = var.kubernetes_version
 }
 
+locals {
+  addon_version = {
+    for name in keys(merge(local.addons_before_nodes, local.addons_after_nodes)) :
+    name => lookup(var.addon_versions, name, data.aws_eks_addon_version.this[name].version)
+  }
+
+  # The first version of each add-on that takes its role through EKS Pod Identity
+  # (amazon-cloudwatch-observability: 3.1.0, per the CloudWatch user guide), as major * 1000 + minor.
+  addon_min_pod_identity_version = { amazon-cloudwatch-observability = 3001 }
+}
+
 resource "aws_eks_addon" "before_nodes" {
   for_each = local.addons_before_nodes
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.key
-  addon_version               = lookup(var.addon_versions, each.key, data.aws_eks_addon_version.this[each.key].version)
+  addon_version               = local.addon_version[each.key]
   configuration_values        = each.value.configuration_values
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
@@ -192,7 +207,7 @@ resource "aws_eks_addon" "after_nodes" {
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.key
-  addon_version               = lookup(var.addon_versions, each.key, data.aws_eks_addon_version.this[each.key].version)
+  addon_version               = local.addon_version[each.key]
   configuration_values        = each.value.configuration_values
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
@@ -203,6 +218,19 @@ resource "aws_eks_addon" "after_nodes" {
     content {
       role_arn        = aws_iam_role.addon[each.key].arn
       service_account = pod_identity_association.value.service_account
+    }
+  }
+
+  lifecycle {
+    # An older add-on would ignore the association and find no credentials: its pods cannot
+    # reach the node role either (hop limit 1, and it has no CloudWatch permissions).
+    precondition {
+      condition = !contains(keys(local.addon_min_pod_identity_version), each.key) || try(
+        tonumber(regex("^v([0-9]+)\\.([0-9]+)\\.", local.addon_version[each.key])[0]) * 1000 +
+        tonumber(regex("^v([0-9]+)\\.([0-9]+)\\.", local.addon_version[each.key])[1]) >= lookup(local.addon_min_pod_identity_version, each.key, 0),
+        false,
+      )
+      error_message = "${each.key} ${local.addon_version[each.key]} cannot take its role through EKS Pod Identity; pin ${format("v%d.%d.0", floor(lookup(local.addon_min_pod_identity_version, each.key, 0) / 1000), lookup(local.addon_min_pod_identity_version, each.key, 0) % 1000)} or later in addon_versions."
     }
   }
 

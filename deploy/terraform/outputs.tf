@@ -67,3 +67,13 @@ output "eks_addon_versions" {
   description = "Installed version of each EKS add-on, in the form addon_versions takes."
   value       = { for name, addon in merge(aws_eks_addon.before_nodes, aws_eks_addon.after_nodes) : name => addon.addon_version }
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic the CloudWatch alarms notify (null without enable_alarms); subscribe more endpoints to it."
+  value       = try(aws_sns_topic.alarms[0].arn, null)
+}
+
+output "alb_access_logs_bucket" {
+  description = "Bucket the load balancer writes its access logs to, under the prefix <cluster name>/ (null when access logs are off)."
+  value       = local.alb_access_logs_bucket
+}

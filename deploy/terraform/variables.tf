@@ -259,10 +259,93 @@ variable "alb_deletion_protection" {
   default     = true
 }
 
+variable "enable_alb_access_logs" {
+  description = "Write ALB access logs to an S3 bucket this module creates (SSE-S3, public access blocked, TLS only, expired after alb_access_logs_retention_days). Ignored when alb_access_logs_bucket names an existing bucket."
+  type        = bool
+  default     = false
+}
+
 variable "alb_access_logs_bucket" {
-  description = "Optional existing S3 bucket (with the ELB log-delivery policy) for ALB access logs."
+  description = "Optional existing S3 bucket for ALB access logs instead of the one enable_alb_access_logs creates; it must be in the region, encrypted with SSE-S3 and carry the ELB log-delivery policy."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.alb_access_logs_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.alb_access_logs_bucket))
+    error_message = "alb_access_logs_bucket must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)."
+  }
+}
+
+variable "alb_access_logs_retention_days" {
+  description = "Days after which the created access-log bucket deletes a log file."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.alb_access_logs_retention_days >= 1 && var.alb_access_logs_retention_days <= 3650 && floor(var.alb_access_logs_retention_days) == var.alb_access_logs_retention_days
+    error_message = "alb_access_logs_retention_days must be a whole number of days between 1 and 3650."
+  }
+}
+
+variable "enable_alarms" {
+  description = "Create the CloudWatch alarms on the load balancer and the node groups and the encrypted SNS topic they notify (see docs/operations.md, \"CloudWatch alarms\")."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_email_addresses" {
+  description = "Email addresses subscribed to the alarm topic. Each receives a confirmation message first; no notification arrives before the link in it is followed."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", a))]) && length(distinct(var.alarm_email_addresses)) == length(var.alarm_email_addresses)
+    error_message = "alarm_email_addresses must be distinct email addresses."
+  }
+}
+
+variable "alarm_https_endpoints" {
+  description = "HTTPS URLs subscribed to the alarm topic (a paging service's SNS integration, a chat webhook bridge). The endpoint must confirm the subscription SNS sends it."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for u in var.alarm_https_endpoints : can(regex("^https://[^\\s/]+(/[^\\s]*)?$", u))]) && length(distinct(var.alarm_https_endpoints)) == length(var.alarm_https_endpoints)
+    error_message = "alarm_https_endpoints must be distinct https:// URLs (plain http is refused: alarms leave AWS only encrypted)."
+  }
+}
+
+variable "alarm_5xx_percent" {
+  description = "Share of requests, in percent, answered with a 5xx by the targets (or by the load balancer itself) that raises the 5xx alarms when it holds for 5 minutes."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alarm_5xx_percent > 0 && var.alarm_5xx_percent <= 100
+    error_message = "alarm_5xx_percent must be greater than 0 and at most 100."
+  }
+}
+
+variable "alarm_min_requests_per_minute" {
+  description = "Requests a minute below which the 5xx ratios count as 0: one failed request out of two is no outage, and an idle environment never alarms."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.alarm_min_requests_per_minute >= 1 && floor(var.alarm_min_requests_per_minute) == var.alarm_min_requests_per_minute
+    error_message = "alarm_min_requests_per_minute must be a whole number of at least 1."
+  }
+}
+
+variable "alarm_p99_latency_seconds" {
+  description = "The ALB's TargetResponseTime p99, in seconds, that raises the latency alarm when it holds for 10 minutes (the same 0.25 s as the HelloHighLatencyP99 rule by default)."
+  type        = number
+  default     = 0.25
+
+  validation {
+    condition     = var.alarm_p99_latency_seconds > 0 && var.alarm_p99_latency_seconds <= 60
+    error_message = "alarm_p99_latency_seconds must be greater than 0 and at most 60 (the load balancer's idle timeout)."
+  }
 }
 
 variable "enable_waf" {

@@ -18,3 +18,8 @@ node_max_size       = 6
 alb_deletion_protection = true
 ecr_force_delete        = false
 log_retention_days      = 365
+
+# Observability where the service runs: CloudWatch alarms (on by default, see alarms.tf),
+# ALB access logs and Container Insights (see docs/costs.md for what they add).
+enable_alb_access_logs    = true
+enable_container_insights = true

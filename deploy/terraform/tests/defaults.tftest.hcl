@@ -31,9 +31,11 @@ run "defaults" {
       aws_cloudwatch_log_group.flow_logs.retention_in_days >= 365 &&
       aws_ecr_repository.app.force_delete == false &&
       length(aws_wafv2_web_acl.this) == 0 &&
-      length(aws_iam_role.github_actions) == 0
+      length(aws_iam_role.github_actions) == 0 &&
+      length(aws_sns_topic.alarms) == 1 && length(aws_cloudwatch_metric_alarm.unhealthy_hosts) == 3 &&
+      length(aws_s3_bucket.alb_logs) == 0
     )
-    error_message = "Defaults: private API endpoint (CKV_AWS_39), ALB deletion protection (CKV_AWS_150), a year of logs (CKV_AWS_338), no ECR force delete, optional WAF and CI role off."
+    error_message = "Defaults: private API endpoint (CKV_AWS_39), ALB deletion protection (CKV_AWS_150), a year of logs (CKV_AWS_338), no ECR force delete, alarms on, optional WAF, access logs and CI role off."
   }
 
   assert {

@@ -80,4 +80,18 @@ run "dev" {
     )
     error_message = "dev must be disposable in one destroy (no deletion protection, ECR force delete) and keep logs 30 days."
   }
+
+  # The alarms are cheap enough for dev and follow its sizes; access logs and Container
+  # Insights stay off.
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.node_capacity[0].threshold == 3 &&
+      length(aws_cloudwatch_metric_alarm.unhealthy_hosts) == 3 &&
+      aws_sns_topic.alarms[0].name == "hello-dev-alarms" &&
+      length(aws_s3_bucket.alb_logs) == 0 && length(aws_lb.this.access_logs) == 0 && output.alb_access_logs_bucket == null &&
+      !contains(keys(aws_eks_addon.after_nodes), "amazon-cloudwatch-observability")
+    )
+    error_message = "dev must alarm below its 1 node and at its 3, with no access-log bucket and no Container Insights."
+  }
 }

@@ -286,10 +286,27 @@ run "prod" {
   assert {
     condition = (
       toset(keys(aws_eks_addon.before_nodes)) == toset(["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]) &&
-      toset(keys(aws_eks_addon.after_nodes)) == toset(["coredns", "metrics-server"]) &&
+      toset(keys(aws_eks_addon.after_nodes)) == toset(["coredns", "metrics-server", "amazon-cloudwatch-observability"]) &&
       jsondecode(aws_eks_addon.before_nodes["vpc-cni"].configuration_values).enableNetworkPolicy == "true"
     )
-    error_message = "Networking add-ons (VPC CNI with network policy, kube-proxy, Pod Identity agent) come before the nodes; CoreDNS and metrics-server after; nothing optional by default."
+    error_message = "Networking add-ons (VPC CNI with network policy, kube-proxy, Pod Identity agent) come before the nodes; CoreDNS, metrics-server and, in prod, Container Insights after; no other option."
+  }
+
+  # Container Insights: the agent and Fluent Bit run as the ServiceAccount cloudwatch-agent on
+  # the host network (IMDS within hop limit 1); credentials come from EKS Pod Identity, so the
+  # node role gains nothing.
+  assert {
+    condition = (
+      one(aws_eks_addon.after_nodes["amazon-cloudwatch-observability"].pod_identity_association).service_account == "cloudwatch-agent" &&
+      one(aws_eks_addon.after_nodes["amazon-cloudwatch-observability"].pod_identity_association).role_arn == aws_iam_role.addon["amazon-cloudwatch-observability"].arn &&
+      aws_iam_role.addon["amazon-cloudwatch-observability"].assume_role_policy == data.aws_iam_policy_document.pod_identity_assume.json &&
+      aws_iam_role_policy_attachment.addon["amazon-cloudwatch-observability"].role == aws_iam_role.addon["amazon-cloudwatch-observability"].name &&
+      aws_iam_role_policy_attachment.addon["amazon-cloudwatch-observability"].policy_arn == "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy" &&
+      toset([for a in aws_iam_role_policy_attachment.node : a.policy_arn]) == toset([
+        for p in ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"] : "arn:aws:iam::aws:policy/${p}"
+      ])
+    )
+    error_message = "prod runs Container Insights with its own role (CloudWatchAgentServerPolicy) through EKS Pod Identity for the ServiceAccount cloudwatch-agent; the node role keeps its three policies."
   }
 
   assert {
@@ -320,6 +337,173 @@ run "prod" {
     error_message = "CKV_AWS_356: a statement on Resource \"*\" may only grant read actions without resource-level permissions."
   }
 
+  # --- CloudWatch alarms and their topic ---------------------------------------------------
+  assert {
+    condition = (
+      aws_sns_topic.alarms[0].name == "hello-prod-alarms" &&
+      aws_sns_topic.alarms[0].kms_master_key_id == aws_kms_key.main.arn &&
+      length(aws_sns_topic_subscription.email) == 0 && length(aws_sns_topic_subscription.https) == 0 &&
+      one([
+        for st in jsondecode(aws_kms_key.main.policy).Statement : st
+        if try(st.Principal.Service, "") == "cloudwatch.amazonaws.com"
+        ]).Action == ["kms:Decrypt", "kms:GenerateDataKey*"] && one([
+        for st in jsondecode(aws_kms_key.main.policy).Statement : st
+        if try(st.Principal.Service, "") == "cloudwatch.amazonaws.com"
+      ]).Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    )
+    error_message = "CKV_AWS_26: the alarm topic must be encrypted with the module's key, whose policy lets this account's CloudWatch alarms generate data keys (the AWS managed SNS key cannot)."
+  }
+
+  # The topic admits CloudWatch only for alarms named like this environment's: every alarm's
+  # name must match the pattern, or its notifications would be refused.
+  assert {
+    condition = alltrue([
+      for st in jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement :
+      try(st.Effect == "Deny" && st.Principal == "*" && st.Condition.Bool["aws:SecureTransport"] == "false" && st.Action == "sns:Publish", false) || try(
+        st.Effect == "Allow" && st.Principal.Service == "cloudwatch.amazonaws.com" && st.Action == "sns:Publish" && st.Resource == aws_sns_topic.alarms[0].arn &&
+        st.Condition.ArnLike["aws:SourceArn"] == "arn:aws:cloudwatch:eu-west-2:123456789012:alarm:hello-prod-*" &&
+        st.Condition.StringEquals["aws:SourceAccount"] == "123456789012", false
+      )
+      ]) && length(jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement) == 2 && alltrue([
+      for alarm in concat(aws_cloudwatch_metric_alarm.target_5xx, aws_cloudwatch_metric_alarm.elb_5xx, values(aws_cloudwatch_metric_alarm.unhealthy_hosts),
+      aws_cloudwatch_metric_alarm.response_time_p99, aws_cloudwatch_metric_alarm.healthy_hosts, aws_cloudwatch_metric_alarm.node_capacity) :
+      startswith(alarm.alarm_name, "hello-prod-") && alarm.alarm_actions == toset([aws_sns_topic.alarms[0].arn]) && alarm.ok_actions == toset([aws_sns_topic.alarms[0].arn])
+    ])
+    error_message = "Only this environment's alarms (hello-prod-*) may publish, only over TLS, and every alarm must notify the topic when it fires and when it clears."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.target_5xx[0].threshold == 5 &&
+      aws_cloudwatch_metric_alarm.target_5xx[0].comparison_operator == "GreaterThanOrEqualToThreshold" &&
+      one([for q in aws_cloudwatch_metric_alarm.target_5xx[0].metric_query : q if q.return_data == true]).expression == "IF(FILL(requests, 0) >= 10, 100 * FILL(errors, 0) / requests, 0)" &&
+      jsonencode(one([for q in aws_cloudwatch_metric_alarm.target_5xx[0].metric_query : q.metric[0] if q.id == "errors"])) == jsonencode({
+        namespace  = "AWS/ApplicationELB", metric_name = "HTTPCode_Target_5XX_Count", stat = "Sum", period = 60, unit = null,
+        dimensions = { LoadBalancer = "app/hello/50dc6c495c0c9188", TargetGroup = "targetgroup/hello-20261126/73e2d6bc24d8a067" }
+      }) &&
+      jsonencode(one([for q in aws_cloudwatch_metric_alarm.target_5xx[0].metric_query : q.metric[0] if q.id == "requests"])) == jsonencode({
+        namespace  = "AWS/ApplicationELB", metric_name = "RequestCount", stat = "Sum", period = 60, unit = null,
+        dimensions = { LoadBalancer = "app/hello/50dc6c495c0c9188", TargetGroup = "targetgroup/hello-20261126/73e2d6bc24d8a067" }
+      })
+    )
+    error_message = "The target 5xx alarm must fire at 5 % of the target group's requests (Sum per minute, from 10 requests a minute), by load balancer and target group."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.elb_5xx[0].threshold == 5 &&
+      one([for q in aws_cloudwatch_metric_alarm.elb_5xx[0].metric_query : q if q.return_data == true]).expression == "IF(FILL(errors, 0) + FILL(requests, 0) >= 10, 100 * FILL(errors, 0) / (FILL(errors, 0) + FILL(requests, 0)), 0)" &&
+      jsonencode(one([for q in aws_cloudwatch_metric_alarm.elb_5xx[0].metric_query : q.metric[0] if q.id == "errors"])) == jsonencode({
+        namespace  = "AWS/ApplicationELB", metric_name = "HTTPCode_ELB_5XX_Count", stat = "Sum", period = 60, unit = null,
+        dimensions = { LoadBalancer = "app/hello/50dc6c495c0c9188" }
+      }) &&
+      one([for q in aws_cloudwatch_metric_alarm.elb_5xx[0].metric_query : q.metric[0].dimensions if q.id == "requests"]) == tomap({ LoadBalancer = "app/hello/50dc6c495c0c9188" })
+    )
+    error_message = "The load balancer 5xx alarm must fire at 5 % of all requests, its own 5xx included (they never reach RequestCount), by load balancer only."
+  }
+
+  assert {
+    condition = tolist(keys(aws_cloudwatch_metric_alarm.unhealthy_hosts)) == var.availability_zones && alltrue([
+      for az, alarm in aws_cloudwatch_metric_alarm.unhealthy_hosts :
+      alarm.namespace == "AWS/ApplicationELB" && alarm.metric_name == "UnHealthyHostCount" && alarm.statistic == "Maximum" &&
+      alarm.dimensions == tomap({ AvailabilityZone = az, LoadBalancer = "app/hello/50dc6c495c0c9188", TargetGroup = "targetgroup/hello-20261126/73e2d6bc24d8a067" }) &&
+      alarm.comparison_operator == "GreaterThanOrEqualToThreshold" && alarm.threshold == 1 && alarm.period == 60
+    ])
+    error_message = "There must be one UnHealthyHostCount alarm per zone (Maximum >= 1), with that zone, the load balancer and the target group as dimensions."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.response_time_p99[0].metric_name == "TargetResponseTime" &&
+      aws_cloudwatch_metric_alarm.response_time_p99[0].extended_statistic == "p99" &&
+      aws_cloudwatch_metric_alarm.response_time_p99[0].statistic == null &&
+      aws_cloudwatch_metric_alarm.response_time_p99[0].threshold == 0.25 &&
+      aws_cloudwatch_metric_alarm.response_time_p99[0].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.response_time_p99[0].period == 300 &&
+      aws_cloudwatch_metric_alarm.response_time_p99[0].evaluate_low_sample_count_percentiles == "ignore" &&
+      aws_cloudwatch_metric_alarm.response_time_p99[0].dimensions == tomap({ LoadBalancer = "app/hello/50dc6c495c0c9188", TargetGroup = "targetgroup/hello-20261126/73e2d6bc24d8a067" })
+    )
+    error_message = "The latency alarm must watch the target group's TargetResponseTime p99 above 0.25 s over 5-minute periods, ignoring periods with too few samples for a p99."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].metric_name == "HealthyHostCount" &&
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].statistic == "Minimum" &&
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].comparison_operator == "LessThanThreshold" &&
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].threshold == sum([for ng in aws_eks_node_group.this : ng.scaling_config[0].min_size]) &&
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].threshold == 3 &&
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].treat_missing_data == "breaching" &&
+      aws_cloudwatch_metric_alarm.healthy_hosts[0].dimensions == tomap({ LoadBalancer = "app/hello/50dc6c495c0c9188", TargetGroup = "targetgroup/hello-20261126/73e2d6bc24d8a067" })
+    )
+    error_message = "The healthy-hosts alarm must fire below the node groups' summed minimum (3 in prod), and when the target group stops reporting at all."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.node_capacity[0].threshold == sum([for ng in aws_eks_node_group.this : ng.scaling_config[0].max_size]) &&
+      aws_cloudwatch_metric_alarm.node_capacity[0].threshold == 6 &&
+      aws_cloudwatch_metric_alarm.node_capacity[0].comparison_operator == "GreaterThanOrEqualToThreshold" &&
+      aws_cloudwatch_metric_alarm.node_capacity[0].evaluation_periods == 6 &&
+      one([for q in aws_cloudwatch_metric_alarm.node_capacity[0].metric_query : q if q.return_data == true]).expression == "FILL(healthy, 0) + FILL(unhealthy, 0)" &&
+      toset([for q in aws_cloudwatch_metric_alarm.node_capacity[0].metric_query : "${q.metric[0].metric_name} ${q.metric[0].stat} ${q.metric[0].period} ${jsonencode(q.metric[0].dimensions)}" if q.return_data != true]) == toset([
+        for m in ["HealthyHostCount", "UnHealthyHostCount"] : "${m} Maximum 300 ${jsonencode({ LoadBalancer = "app/hello/50dc6c495c0c9188", TargetGroup = "targetgroup/hello-20261126/73e2d6bc24d8a067" })}"
+      ])
+    )
+    error_message = "The capacity alarm must fire when the targets (the nodes of every zone's group) reach the groups' summed maximum (6 in prod) for 30 minutes."
+  }
+
+  # An idle environment must stay quiet: no request-based alarm breaches on missing data, and
+  # every alarm needs consecutive breaching periods.
+  assert {
+    condition = alltrue([
+      for alarm in concat(aws_cloudwatch_metric_alarm.target_5xx, aws_cloudwatch_metric_alarm.elb_5xx, values(aws_cloudwatch_metric_alarm.unhealthy_hosts),
+      aws_cloudwatch_metric_alarm.response_time_p99, aws_cloudwatch_metric_alarm.node_capacity) :
+      alarm.treat_missing_data == "notBreaching" && alarm.evaluation_periods == alarm.datapoints_to_alarm && alarm.evaluation_periods >= 2
+    ]) && aws_cloudwatch_metric_alarm.healthy_hosts[0].evaluation_periods == 5 && aws_cloudwatch_metric_alarm.healthy_hosts[0].datapoints_to_alarm == 5
+    error_message = "Request and capacity alarms must treat missing data as not breaching and need every one of at least two periods to breach."
+  }
+
+  # --- ALB access logs ---------------------------------------------------------------------
+  assert {
+    condition = (
+      aws_lb.this.access_logs[0].enabled == true &&
+      aws_lb.this.access_logs[0].bucket == aws_s3_bucket.alb_logs[0].bucket &&
+      aws_lb.this.access_logs[0].prefix == "hello-prod" &&
+      aws_s3_bucket.alb_logs[0].bucket == "hello-prod-alb-logs-123456789012-eu-west-2" &&
+      one(aws_s3_bucket_server_side_encryption_configuration.alb_logs[0].rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256" &&
+      aws_s3_bucket_ownership_controls.alb_logs[0].rule[0].object_ownership == "BucketOwnerEnforced" &&
+      aws_s3_bucket_public_access_block.alb_logs[0].block_public_acls && aws_s3_bucket_public_access_block.alb_logs[0].block_public_policy &&
+      aws_s3_bucket_public_access_block.alb_logs[0].ignore_public_acls && aws_s3_bucket_public_access_block.alb_logs[0].restrict_public_buckets &&
+      aws_s3_bucket_lifecycle_configuration.alb_logs[0].rule[0].status == "Enabled" &&
+      aws_s3_bucket_lifecycle_configuration.alb_logs[0].rule[0].expiration[0].days == 90 &&
+      output.alb_access_logs_bucket == "hello-prod-alb-logs-123456789012-eu-west-2"
+    )
+    error_message = "CKV_AWS_91/CKV2_AWS_6/CKV2_AWS_61: prod logs ALB access to its own bucket: SSE-S3 (the only encryption ALB logs support), owner-enforced objects, public access blocked, logs expired after 90 days."
+  }
+
+  # eu-west-2 is older than August 2022: the regional Elastic Load Balancing account writes.
+  assert {
+    condition = jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement == [
+      {
+        Sid       = "ElbLogDeliveryWritesThisLoadBalancersLogs"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::652711504416:root" }
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.alb_logs[0].arn}/hello-prod/AWSLogs/123456789012/*"
+      },
+      {
+        Sid       = "DenyRequestsWithoutTls"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [aws_s3_bucket.alb_logs[0].arn, "${aws_s3_bucket.alb_logs[0].arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+    ]
+    error_message = "In eu-west-2 the log bucket must let the London ELB account (652711504416) write this account's logs under the prefix, and refuse requests without TLS."
+  }
+
   # --- outputs ---------------------------------------------------------------------------
   assert {
     condition = (
@@ -334,7 +518,8 @@ run "prod" {
       output.public_subnet_ids == [for az in var.availability_zones : aws_subnet.public[az].id] &&
       output.private_subnet_ids == [for az in var.availability_zones : aws_subnet.private[az].id] &&
       output.target_group_arn == aws_lb_target_group.app.arn &&
-      output.github_actions_role_arn == null
+      output.github_actions_role_arn == null &&
+      output.alarm_topic_arn == aws_sns_topic.alarms[0].arn
     )
     error_message = "The outputs the deploy script and people read must hold the values of the contract."
   }
@@ -480,24 +665,6 @@ run "github_oidc" {
   }
 }
 
-run "container_insights" {
-  command = apply
-
-  variables {
-    enable_container_insights = true
-  }
-
-  assert {
-    condition = (
-      one(aws_eks_addon.after_nodes["amazon-cloudwatch-observability"].pod_identity_association).service_account == "cloudwatch-agent" &&
-      one(aws_eks_addon.after_nodes["amazon-cloudwatch-observability"].pod_identity_association).role_arn == aws_iam_role.addon["amazon-cloudwatch-observability"].arn &&
-      aws_iam_role_policy_attachment.addon["amazon-cloudwatch-observability"].role == aws_iam_role.addon["amazon-cloudwatch-observability"].name &&
-      aws_iam_role_policy_attachment.addon["amazon-cloudwatch-observability"].policy_arn == "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
-    )
-    error_message = "Container Insights must run its agent with its own role through EKS Pod Identity."
-  }
-}
-
 # Add-on versions: EKS moves an add-on's default version within a Kubernetes minor version, so
 # a pinned version must hold even when the default moves; unpinned ones follow the default.
 run "addon_versions_pinned" {
@@ -522,11 +689,12 @@ run "addon_versions_pinned" {
 
   assert {
     condition = output.eks_addon_versions == {
-      "vpc-cni"                = "v1.20.4-eksbuild.2"
-      "kube-proxy"             = "v1.35.0-eksbuild.2"
-      "eks-pod-identity-agent" = "v1.0.0-eksbuild.1"
-      "coredns"                = "v1.12.1-eksbuild.2"
-      "metrics-server"         = "v1.0.0-eksbuild.1"
+      "vpc-cni"                         = "v1.20.4-eksbuild.2"
+      "kube-proxy"                      = "v1.35.0-eksbuild.2"
+      "eks-pod-identity-agent"          = "v1.0.0-eksbuild.1"
+      "coredns"                         = "v1.12.1-eksbuild.2"
+      "metrics-server"                  = "v1.0.0-eksbuild.1"
+      "amazon-cloudwatch-observability" = "v4.6.0-eksbuild.1"
     }
     error_message = "The eks_addon_versions output must show every installed add-on's version, ready to pin."
   }
@@ -562,5 +730,40 @@ run "stateful" {
       ]) == yamldecode(file("${path.module}/../k8s/components/stateful/storageclass.yaml")).metadata.name
     )
     error_message = "The stateful component's claims must use its StorageClass: the EBS CSI driver, gp3, encrypted, WaitForFirstConsumer (a volume in its pod's zone)."
+  }
+}
+
+# A region opened after August 2022 has no Elastic Load Balancing account: the log delivery
+# service principal writes instead. With subscriptions, every endpoint gets one.
+run "newer_region_with_subscriptions" {
+  command = apply
+
+  variables {
+    region                = "eu-south-2"
+    availability_zones    = ["eu-south-2a", "eu-south-2b", "eu-south-2c"]
+    alarm_email_addresses = ["oncall@example.com", "platform@example.com"]
+    alarm_https_endpoints = ["https://events.example.com/integration/sns"]
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement[0].Principal == { Service = "logdelivery.elasticloadbalancing.amazonaws.com" } &&
+      jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement[0].Resource == "${aws_s3_bucket.alb_logs[0].arn}/hello-prod/AWSLogs/123456789012/*" &&
+      aws_s3_bucket.alb_logs[0].bucket == "hello-prod-alb-logs-123456789012-eu-south-2"
+    )
+    error_message = "In a region opened after August 2022 the log bucket must admit the service principal logdelivery.elasticloadbalancing.amazonaws.com, not an account."
+  }
+
+  assert {
+    condition = (
+      toset([for s in aws_sns_topic_subscription.email : "${s.protocol} ${s.endpoint}"]) == toset(["email oncall@example.com", "email platform@example.com"]) &&
+      toset([for s in aws_sns_topic_subscription.https : "${s.protocol} ${s.endpoint}"]) == toset(["https https://events.example.com/integration/sns"]) &&
+      alltrue([for s in concat(values(aws_sns_topic_subscription.email), values(aws_sns_topic_subscription.https)) : s.topic_arn == aws_sns_topic.alarms[0].arn]) &&
+      keys(aws_cloudwatch_metric_alarm.unhealthy_hosts) == ["eu-south-2a", "eu-south-2b", "eu-south-2c"] &&
+      one([
+        for st in jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement : st.Condition.ArnLike["aws:SourceArn"] if st.Effect == "Allow"
+      ]) == "arn:aws:cloudwatch:eu-south-2:123456789012:alarm:hello-prod-*"
+    )
+    error_message = "Each email address and HTTPS endpoint must be subscribed to the alarm topic, and the alarms must follow the region's zones."
   }
 }

@@ -33,6 +33,13 @@ run "bad_values" {
     log_retention_days                   = 100
     ecr_keep_images                      = 0
     github_repository                    = "hello"
+    alb_access_logs_bucket               = "Hello_Logs"
+    alb_access_logs_retention_days       = 0
+    alarm_email_addresses                = ["oncall"]
+    alarm_https_endpoints                = ["http://events.example.com/sns"]
+    alarm_5xx_percent                    = 0
+    alarm_min_requests_per_minute        = 0.5
+    alarm_p99_latency_seconds            = 0
   }
 
   expect_failures = [
@@ -54,6 +61,13 @@ run "bad_values" {
     var.log_retention_days,
     var.ecr_keep_images,
     var.github_repository,
+    var.alb_access_logs_bucket,
+    var.alb_access_logs_retention_days,
+    var.alarm_email_addresses,
+    var.alarm_https_endpoints,
+    var.alarm_5xx_percent,
+    var.alarm_min_requests_per_minute,
+    var.alarm_p99_latency_seconds,
   ]
 }
 
@@ -166,4 +180,17 @@ run "first_caller_not_listed_again" {
   }
 
   expect_failures = [aws_eks_access_entry.admin]
+}
+
+# Container Insights takes its role through EKS Pod Identity, which the add-on supports from
+# 3.1.0; an older pin would run the agent without credentials.
+run "container_insights_needs_pod_identity_support" {
+  command = plan
+
+  variables {
+    enable_container_insights = true
+    addon_versions            = { amazon-cloudwatch-observability = "v3.0.2-eksbuild.1" }
+  }
+
+  expect_failures = [aws_eks_addon.after_nodes]
 }

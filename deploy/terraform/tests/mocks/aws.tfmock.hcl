@@ -72,6 +72,11 @@ override_data {
   values = { version = "v1.35.0-eksbuild.2" }
 }
 
+override_data {
+  target = data.aws_eks_addon_version.this["amazon-cloudwatch-observability"]
+  values = { version = "v4.6.0-eksbuild.1" }
+}
+
 # EKS creates one Auto Scaling group per managed node group; the target group attachment and
 # the autoscaler's IAM policy depend on its name.
 mock_resource "aws_eks_node_group" {
@@ -96,10 +101,19 @@ mock_resource "aws_acm_certificate" {
   }
 }
 
+# The alarms' dimensions are the ARN suffixes CloudWatch names them by.
 mock_resource "aws_lb" {
   defaults = {
-    arn      = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/hello/50dc6c495c0c9188"
-    dns_name = "hello-1234567890.eu-west-2.elb.amazonaws.com"
-    zone_id  = "ZHURV8PSTC4K8"
+    arn        = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/hello/50dc6c495c0c9188"
+    arn_suffix = "app/hello/50dc6c495c0c9188"
+    dns_name   = "hello-1234567890.eu-west-2.elb.amazonaws.com"
+    zone_id    = "ZHURV8PSTC4K8"
+  }
+}
+
+mock_resource "aws_lb_target_group" {
+  defaults = {
+    arn        = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/hello-20261126/73e2d6bc24d8a067"
+    arn_suffix = "targetgroup/hello-20261126/73e2d6bc24d8a067"
   }
 }
