@@ -343,13 +343,13 @@ run "prod" {
       aws_sns_topic.alarms[0].name == "hello-prod-alarms" &&
       aws_sns_topic.alarms[0].kms_master_key_id == aws_kms_key.main.arn &&
       length(aws_sns_topic_subscription.email) == 0 && length(aws_sns_topic_subscription.https) == 0 &&
-      one([
+      try(one([
         for st in jsondecode(aws_kms_key.main.policy).Statement : st
         if try(st.Principal.Service, "") == "cloudwatch.amazonaws.com"
         ]).Action == ["kms:Decrypt", "kms:GenerateDataKey*"] && one([
         for st in jsondecode(aws_kms_key.main.policy).Statement : st
         if try(st.Principal.Service, "") == "cloudwatch.amazonaws.com"
-      ]).Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+      ]).Condition.StringEquals["aws:SourceAccount"] == "123456789012", false)
     )
     error_message = "CKV_AWS_26: the alarm topic must be encrypted with the module's key, whose policy lets this account's CloudWatch alarms generate data keys (the AWS managed SNS key cannot)."
   }

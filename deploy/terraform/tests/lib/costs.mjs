@@ -20,6 +20,10 @@ export const PRICES = {
   gp3GbMonth: 0.0928, // AmazonEC2 EUW2-EBS:VolumeUsage.gp3
   kmsKeyMonth: 1.0, // awskms eu-west-2-KMS-Keys
   cloudwatchVendedLogsGb: 0.5985, // AmazonCloudWatch EUW2-VendedLog-Bytes (EKS control plane and VPC flow logs)
+  // A standard-resolution alarm, per metric it reads (a metric math alarm: each metric in its
+  // expression). The rate AWS's CloudWatch pricing page lists; not confirmed in the eu-west-2
+  // Price List file. The free tier (10 alarm metrics per account) is not subtracted.
+  cloudwatchAlarmMetricMonth: 0.1,
   // AmazonEC2 EUW2-BoxUsage, Linux, shared tenancy. t3.micro and t3.medium are quoted;
   // t3 prices double with each size, which gives nano and small.
   ec2Hour: { "t3.nano": 0.0059, "t3.micro": 0.0118, "t3.small": 0.0236, "t3.medium": 0.0472 },
@@ -27,8 +31,29 @@ export const PRICES = {
 
 // The Amazon Linux 2023 image's root volume, used by the NAT instance.
 const NAT_INSTANCE_ROOT_GB = 8;
-// An internet-facing ALB holds one public IPv4 address per enabled zone.
-const ALB_ZONES = 3;
+// The module always spans three zones; zone-keyed resources (for_each over local.zones) exist
+// once per zone, and an internet-facing ALB holds one public IPv4 address per enabled zone.
+const ZONES = 3;
+const ALB_ZONES = ZONES;
+
+// The alarm metrics the module's CloudWatch alarms read, counted from the code: an alarm on one
+// metric is one, a metric math alarm one per metric query that names a metric, times the copies
+// its for_each makes.
+export function alarmMetrics(ctx) {
+  let total = 0;
+  for (const b of ctx.mod.blocks) {
+    if (b.kind !== "resource" || !b.address.startsWith("aws_cloudwatch_metric_alarm.")) continue;
+    const queries = b.body.metric_query;
+    const metrics = Array.isArray(queries) ? queries.filter((q) => q.metric).length : 1;
+    let copies = 1;
+    if (b.body.for_each !== undefined) {
+      if (!String(b.body.for_each).includes("local.zones")) throw new Error(`${b.address}: cannot count the copies of for_each = ${b.body.for_each}; teach costs.mjs`);
+      copies = ZONES;
+    }
+    total += metrics * copies;
+  }
+  return total;
+}
 
 function defaults(mod) {
   const out = {};
@@ -75,6 +100,10 @@ export function fixedMonthly(ctx, env, prices = PRICES) {
   add(`Nodes (${s.node_instance_types.join(" or ")}, ${s.node_capacity_type.toLowerCase().replace("_", "-")})`, nodes, nodeLabel, nodes * nodePrice * h);
   add("Node root volumes (gp3)", `${nodes} x ${s.node_disk_size} GiB`, `$${prices.gp3GbMonth}/GB-month`, nodes * s.node_disk_size * prices.gp3GbMonth);
   add("KMS customer managed key", 1, `$${prices.kmsKeyMonth}/month`, prices.kmsKeyMonth);
+  if (s.enable_alarms) {
+    const n = alarmMetrics(ctx);
+    add("CloudWatch alarms (alarm metrics)", n, `$${prices.cloudwatchAlarmMetricMonth}/alarm metric-month`, n * prices.cloudwatchAlarmMetricMonth);
+  }
   const total = round2(items.reduce((sum, i) => sum + i.monthly, 0));
   return { env, items, total };
 }
