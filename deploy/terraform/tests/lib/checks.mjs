@@ -74,6 +74,8 @@ const DEPENDS_ON = [
   ["aws_eks_cluster.this", "aws_cloudwatch_log_group.eks"],
   ["aws_eks_cluster.this", "aws_iam_role_policy_attachment.cluster"],
   ["aws_eks_cluster.this", "aws_iam_role_policy.cluster_kms"],
+  ["aws_cloudwatch_metric_alarm.healthy_hosts", "aws_autoscaling_attachment.app"],
+  ["aws_s3_bucket_policy.alb_logs", "aws_s3_bucket_public_access_block.alb_logs"],
 ];
 
 export const checks = [
@@ -106,7 +108,7 @@ export const checks = [
   },
   {
     id: "depends-on",
-    title: "nodes wait for the networking add-ons and their role; late add-ons wait for nodes; the cluster waits for its log group and role",
+    title: "nodes wait for the networking add-ons and their role; late add-ons wait for nodes; the cluster waits for its log group and role; the healthy-hosts alarm waits for the targets; the log bucket's policy for its public access block",
     run: (ctx) =>
       DEPENDS_ON.flatMap(([from, to]) => {
         const b = block(ctx.mod, from);
