@@ -1,6 +1,10 @@
 # Repository-wide checks, registered with CTest so that `make test` ends with
-# one summary. Each is a script that exits 0 (pass), 77 (skipped: no Docker
-# engine outside CI) or anything else (fail), and prints its own summary.
+# one summary. Each is a script that exits 0 (pass), 77 (skipped) or anything
+# else (fail), and prints its own summary. Skipped means a prerequisite is
+# missing (a Docker engine, kubectl, ...): the script says so in one line,
+# "skipped: <why>. To run it: <command>" (scripts/lib/prereq.sh), which
+# scripts/test-summary lists at the end of `make test`; with HELLO_NO_SKIP=1
+# (CI) the same script fails instead.
 #
 # Docker-based checks share one image build (the `image` fixture).
 
@@ -10,10 +14,12 @@ function(hello_check name)
   if(NOT CHECK_TIMEOUT)
     set(CHECK_TIMEOUT 600)
   endif()
+  # Pinned tools fetched by `scripts/install-deps kubectl|terraform` come first.
   set_tests_properties(${name} PROPERTIES
     LABELS "${CHECK_LABELS}"
     TIMEOUT ${CHECK_TIMEOUT}
-    SKIP_RETURN_CODE 77)
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT_MODIFICATION "PATH=path_list_prepend:${PROJECT_SOURCE_DIR}/.tools/bin")
   if(CHECK_FIXTURES_REQUIRED)
     set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${CHECK_FIXTURES_REQUIRED}")
   endif()
@@ -21,6 +27,7 @@ function(hello_check name)
     set_tests_properties(${name} PROPERTIES FIXTURES_SETUP "${CHECK_FIXTURES_SETUP}")
   endif()
 endfunction()
+
 
 hello_check(lint.clang-format COMMAND scripts/lint format LABELS lint)
 hello_check(lint.clang-tidy COMMAND scripts/lint tidy --build-dir ${PROJECT_BINARY_DIR} LABELS lint TIMEOUT 900)
@@ -40,25 +47,32 @@ hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selft
 hello_check(terraform.native COMMAND deploy/terraform/tests/tf-validate LABELS terraform TIMEOUT 900)
 hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terraform)
 
-# shellcheck of every script, the tools image Dockerfile lint, and the
-# deploy/destroy logic against stand-in aws, terraform, kubectl, docker and
-# curl (stub-based: no AWS here).
-hello_check(deploy.scripts COMMAND deploy/scripts/tests/run LABELS deploy TIMEOUT 900)
+# shellcheck of every script, the tools image Dockerfile lint, the pinned
+# tool installer and the workflow policy; then, apart because they need kubectl
+# (its Kustomize), the deploy/destroy logic against stand-in aws, terraform,
+# kubectl, docker and curl (stub-based: no AWS here).
+hello_check(deploy.scripts COMMAND deploy/scripts/tests/run shellcheck tools install-tools workflows
+  LABELS deploy TIMEOUT 900)
+hello_check(deploy.stubs COMMAND deploy/scripts/tests/run deploy destroy LABELS deploy TIMEOUT 900)
 
 # Prometheus rules (promtool check/test), the dashboard's PromQL, the local
 # stack's configuration and its timing arithmetic.
 hello_check(observability.rules COMMAND deploy/observability/tests/run LABELS observability)
-hello_check(local.config COMMAND node --test deploy/local/tests/config.test.mjs LABELS local)
+hello_check(local.config COMMAND scripts/node-suite deploy/local/tests/config.test.mjs LABELS local)
 
 # The live /metrics page through Prometheus's own linter.
 hello_check(metrics.promtool COMMAND test/metrics/promtool-check --server $<TARGET_FILE:hello-server> LABELS metrics)
 
 # The benchmark harness end to end in a short smoke mode: every server starts,
 # every scenario produces numbers, the JSON is written. No timing is asserted.
-hello_check(bench.smoke COMMAND bench/run --smoke --server $<TARGET_FILE:hello-server> --build-dir ${PROJECT_BINARY_DIR}
-  LABELS bench TIMEOUT 600)
+hello_check(bench.smoke COMMAND bench/run --smoke --no-install --server $<TARGET_FILE:hello-server>
+  --build-dir ${PROJECT_BINARY_DIR} LABELS bench TIMEOUT 600)
 
 # README and docs: make targets exist, links resolve, the Terraform graph is
 # current, the configuration table matches --help.
 hello_check(docs.check COMMAND ${CMAKE_COMMAND} -E env HELLO_SERVER_BINARY=$<TARGET_FILE:hello-server> docs/check
   LABELS docs)
+
+# The skip convention itself: the one-line skip, HELLO_NO_SKIP, the kubectl
+# and Node.js minimums, the end-of-run summary and install-deps' fast failure.
+hello_check(scripts.skip COMMAND scripts/node-suite scripts/tests/skip.test.mjs LABELS scripts)

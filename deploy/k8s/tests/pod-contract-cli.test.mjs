@@ -1,17 +1,20 @@
 // The offline half of the pod contract: the pod is derived from the rendered overlay (what the
 // Docker run will use), what cannot be reproduced is refused, and the Docker entry points follow
 // the skip/fail rules when no engine is reachable (no Docker needed: the engine address points
-// nowhere).
+// nowhere, or the docker command is taken off PATH).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { pathWithout } from '../../../scripts/tests/lib/path.mjs';
 import { K8S_DIR, RENDERS, render } from './lib/kustomize.mjs';
 import { dockerRunArgs, podContract } from './lib/podspec.mjs';
 
 const POD_CONTRACT = path.join(K8S_DIR, 'tests/pod-contract');
 const SELFTEST = path.join(K8S_DIR, 'tests/pod-contract-selftest');
 const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', DOCKER_CONTEXT: '' };
+// Without the docker command at all (a machine without Docker) the reason names that instead.
+const NO_ENGINE_REASON = 'no Docker engine(?: reachable \\(docker info failed\\)|: the docker command is not installed)';
 
 function run(script, args, env = {}) {
   const merged = { ...process.env, ...env };
@@ -70,16 +73,24 @@ describe('Docker entry points without an engine', () => {
       assert.equal(r.status, 2);
       assert.match(r.stderr, /unknown argument: --bogus/);
     });
-    test(`${name}: no engine -> skipped, exit 77`, () => {
-      const r = run(script, [], { ...NO_ENGINE, HELLO_REQUIRE_DOCKER: '' });
+    test(`${name}: no engine -> skipped, exit 77, one line saying why and how`, () => {
+      const r = run(script, [], { ...NO_ENGINE, HELLO_NO_SKIP: '', HELLO_REQUIRE_DOCKER: '' });
       assert.equal(r.status, 77, r.stdout + r.stderr);
-      assert.match(r.stdout, /skipped: no Docker engine reachable/);
+      assert.match(r.stderr, new RegExp(`^skipped: ${NO_ENGINE_REASON}\\. To run it: \\S.*\\n$`));
+      assert.equal(r.stdout, '');
     });
-    test(`${name}: no engine with HELLO_REQUIRE_DOCKER=1 -> failure, exit 1`, () => {
-      const r = run(script, [], { ...NO_ENGINE, HELLO_REQUIRE_DOCKER: '1' });
-      assert.equal(r.status, 1, r.stdout + r.stderr);
-      assert.match(r.stderr, /HELLO_REQUIRE_DOCKER=1 makes that a failure/);
+    test(`${name}: no docker command -> skipped, exit 77`, () => {
+      const r = run(script, [], { PATH: pathWithout('docker'), HELLO_NO_SKIP: '', HELLO_REQUIRE_DOCKER: '' });
+      assert.equal(r.status, 77, r.stdout + r.stderr);
+      assert.match(r.stderr, /^skipped: no Docker engine: the docker command is not installed\. To run it: scripts\/install-deps docker\n$/);
     });
+    for (const variable of ['HELLO_NO_SKIP', 'HELLO_REQUIRE_DOCKER']) {
+      test(`${name}: no engine with ${variable}=1 -> failure, exit 1`, () => {
+        const r = run(script, [], { ...NO_ENGINE, HELLO_NO_SKIP: '', HELLO_REQUIRE_DOCKER: '', [variable]: '1' });
+        assert.equal(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stderr, new RegExp(`^error: ${NO_ENGINE_REASON} \\(HELLO_NO_SKIP=1 makes missing prerequisites failures\\)\\n$`));
+      });
+    }
   }
   test('pod-contract: an overlay that is not a kustomization exits 2', () => {
     const r = run(POD_CONTRACT, ['--overlay', path.join(K8S_DIR, 'no-such-overlay')]);
