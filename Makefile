@@ -13,10 +13,21 @@ BUILDER_IMAGE ?= debian:bookworm-slim
 DOCKER_BUILD_FLAGS ?= --network host
 # The classic builder is the lowest common denominator (no buildx needed).
 DOCKER_BUILD := DOCKER_BUILDKIT=$${DOCKER_BUILDKIT:-0} docker build $(DOCKER_BUILD_FLAGS)
+# Pinned kubectl and terraform that `scripts/install-deps kubectl|terraform`
+# downloads when the machine has none (or too old a kubectl): first on PATH
+# for every target (make test's suites, make deploy).
+TOOLS_BIN := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS_BIN):$(PATH)
+# The CTest presets `make test` runs, in order; each writes build/<preset>/junit.xml.
+TEST_PRESETS := asan fuzz release
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@PORT='$(PORT)' ENV='$(ENV)' IMAGE='$(IMAGE)' VERSION='$(VERSION)' awk 'BEGIN {FS = ":.*## "} \
+	  /^[a-z-]+:.*## / { text = $$2; \
+	    while (match(text, /\$$\([A-Z_]+\)/)) { name = substr(text, RSTART + 2, RLENGTH - 3); \
+	      text = substr(text, 1, RSTART - 1) ENVIRON[name] substr(text, RSTART + RLENGTH) } \
+	    printf "  make %-18s %s\n", $$1, text }' $(MAKEFILE_LIST)
 
 # --- the service -------------------------------------------------------------
 
@@ -25,9 +36,9 @@ deps:
 	@scripts/install-deps build
 
 .PHONY: build
-build: deps ## build the release binary (build/release/src/hello-server)
+build: deps ## build the static release binary (build/release/src/hello-server) and nothing else
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release
+	@cmake --build --preset release --target hello-server
 
 .PHONY: run
 run: build ## build and serve on localhost:$(PORT)
@@ -42,14 +53,25 @@ node_modules/.package-lock.json: package.json package-lock.json
 test-deps:
 	@scripts/install-deps build check
 
+# Every preset runs even when one fails; the last lines are scripts/test-summary:
+# counts, failures, and each skipped suite with its reason and how to enable it.
 .PHONY: test
-test: test-deps node_modules/.package-lock.json ## every test that needs no cloud account
+test: test-deps node_modules/.package-lock.json ## every test that needs no cloud account; ends with what was skipped and why
 	@cmake --preset asan >/dev/null && cmake --build --preset asan
 	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz
 	@cmake --preset release >/dev/null && cmake --build --preset release
-	ctest --preset asan
-	ctest --preset fuzz
-	ctest --preset release
+	@status=0; \
+	for preset in $(TEST_PRESETS); do \
+	  rm -f build/$$preset/junit.xml; \
+	  echo "ctest --preset $$preset"; \
+	  ctest --preset $$preset --output-junit junit.xml || status=1; \
+	done; \
+	scripts/test-summary $(addprefix build/,$(TEST_PRESETS)) || status=1; \
+	exit $$status
+
+.PHONY: test-fresh
+test-fresh: ## the README's make run, curl and make test in a clean Debian 12 container (needs Docker)
+	scripts/test-fresh
 
 .PHONY: fuzz
 fuzz: test-deps ## fuzz the request parser under ASan+UBSan (FUZZ_RUNS, default 10 million)
@@ -75,7 +97,7 @@ bench: build ## hello-server vs nginx vs the epoll floor, as ratios
 # --- container image ---------------------------------------------------------
 
 .PHONY: image
-image: ## build the container image hello-server:<version> and :<git sha>
+image: ## build the container image $(IMAGE):$(VERSION) and $(IMAGE):<git commit>
 	$(DOCKER_BUILD) \
 	  --build-arg BUILDER_IMAGE=$(BUILDER_IMAGE) \
 	  --build-arg VERSION=$(VERSION) \
