@@ -168,6 +168,11 @@ describe('the summary at the end of make test', () => {
       const strict = run('scripts/test-summary', [build], { HELLO_NO_SKIP: '1' });
       assert.equal(strict.status, 1, 'HELLO_NO_SKIP=1: any skip fails the run');
       assert.match(strict.stderr, /^error: 3 suite\(s\) skipped \(HELLO_NO_SKIP=1/);
+      // make test-fresh: a clean container may lack a Docker engine, nothing else here.
+      const dockerOnly = run('scripts/test-summary', ['--allow-skips', 'Docker engine', build]);
+      assert.equal(dockerOnly.status, 1);
+      assert.match(dockerOnly.stderr, /^error: skipped for a reason that does not match \/Docker engine\/.*\n {2}k8s\.manifests +kubectl 1\.20\.2 .*\n$/);
+      assert.equal(run('scripts/test-summary', ['--allow-skips', 'Docker engine|kubectl', build]).status, 0);
     } finally {
       cleanup();
     }
