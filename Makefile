@@ -79,7 +79,7 @@ fuzz: test-deps ## fuzz the request parser under ASan+UBSan (FUZZ_RUNS, default 
 	test/fuzz/run --runs $${FUZZ_RUNS:-10000000}
 
 .PHONY: lint
-lint: test-deps ## clang-format, clang-tidy and shellcheck
+lint: test-deps ## clang-format and clang-tidy (shellcheck runs in make test: deploy.scripts)
 	@cmake --preset release >/dev/null
 	scripts/lint
 
