@@ -15,10 +15,10 @@ PREREQ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly PREREQ_ROOT
 
 # The kubectl every offline check renders the manifests with. 1.27 is the first
-# kubectl whose built-in Kustomize is v5 (v5.0.1), the Kustomize these
-# kustomizations are written for (`labels` with includeTemplates, `patches`
-# with options, components). Deploying needs more (kubectl >= 1.34 for the
-# EKS 1.35 cluster, checked by deploy/scripts/deploy.sh), rendering does not.
+# kubectl whose built-in Kustomize is v5 (v5.0.1), the major version these
+# kustomizations are written for; tested with 1.32, older ones are not (1.20,
+# Debian 12's, cannot parse them). Deploying needs more (kubectl >= 1.34 for
+# the EKS 1.35 cluster, checked by deploy/scripts/deploy.sh); rendering does not.
 readonly HELLO_KUBECTL_MINIMUM=1.27
 
 # Pinned tools fetched by `scripts/install-deps kubectl|terraform` live here
