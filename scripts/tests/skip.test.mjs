@@ -178,12 +178,16 @@ describe('the summary at the end of make test', () => {
     }
   });
 
-  test('a failure, and a 77 without its line, fail the summary', { skip: HAS_CTEST ? false : 'cmake/ctest not installed' }, () => {
-    const { build, cleanup } = ctestRun({ 'a.fails': 'echo boom; exit 1', 'b.silent': 'exit 77' });
+  test('a failure, and a 77 without its line, fail the summary; a failure shows its error line', { skip: HAS_CTEST ? false : 'cmake/ctest not installed' }, () => {
+    const { build, cleanup } = ctestRun({
+      'a.fails': 'echo boom; exit 1',
+      'b.silent': 'exit 77',
+      'c.strict': 'echo "error: kubectl is not installed (HELLO_NO_SKIP=1 makes missing prerequisites failures)" >&2; exit 1',
+    });
     try {
       const r = run('scripts/test-summary', [build]);
       assert.equal(r.status, 1);
-      assert.match(r.stdout, /make test: 0 passed, 0 skipped, 2 failed\nFailed:\n {2}a\.fails\n {2}b\.silent +exited 77 without a "skipped: \.\.\." line\n/);
+      assert.match(r.stdout, /make test: 0 passed, 0 skipped, 3 failed\nFailed:\n {2}a\.fails\n {2}b\.silent +exited 77 without a "skipped: \.\.\." line\n {2}c\.strict +error: kubectl is not installed \(HELLO_NO_SKIP=1/);
     } finally {
       cleanup();
     }
