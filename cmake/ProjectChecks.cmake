@@ -28,7 +28,6 @@ function(hello_check name)
   endif()
 endfunction()
 
-
 hello_check(lint.clang-format COMMAND scripts/lint format LABELS lint)
 hello_check(lint.clang-tidy COMMAND scripts/lint tidy --build-dir ${PROJECT_BINARY_DIR} LABELS lint TIMEOUT 900)
 

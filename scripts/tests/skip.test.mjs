@@ -111,6 +111,7 @@ describe('every suite skips in one line when what it needs is missing', () => {
     ['lint.clang-format: no clang-format', 'scripts/lint', ['format'], pathWithout('clang-format'), /clang-format is not installed/],
     ['bench.smoke: no wrk', 'bench/run', ['--smoke', '--no-install', '--server', '/bin/true'], pathWithout('wrk'), /wrk not installed .*To run it: scripts\/install-deps check/],
     ['docs.check: Node.js too old', 'docs/check', [], `${standIn('node', 'echo 16.20.2')}:${process.env.PATH}`, new RegExp(`node 16\\.20\\.2 is too old \\(minimum ${NODE_MINIMUM.replaceAll('.', '\\.')}\\)`)],
+    ['terraform.native: no terraform', 'deploy/terraform/tests/tf-validate', [], pathWithout('terraform'), /terraform is not installed.*\. To run it: scripts\/install-deps terraform/],
     ['local.config: no node', 'scripts/node-suite', ['deploy/local/tests/config.test.mjs'], pathWithout('node'), /node is not installed/],
   ];
   for (const [name, script, args, PATH, reason, env = {}] of cases) {
