@@ -1,46 +1,31 @@
-# Named per environment ("hello-dev/hello-server") so dev and prod can share an account;
-# deploys read the URL from the ecr_repository_url output.
-resource "aws_ecr_repository" "app" {
-  name                 = "${local.cluster_name}/hello-server"
-  image_tag_mutability = "IMMUTABLE"
-  force_delete         = var.ecr_force_delete
+# The image repository is shared by every environment and lives in its own stack
+# (registry/): CI pushes each commit's image once and every environment deploys that digest,
+# so destroying an environment must not delete the images another one runs. This stack only
+# needs its address: the node role pulls with AmazonEC2ContainerRegistryPullOnly (any
+# repository the account may read), CI's role pushes to it (github_oidc.tf).
 
-  image_scanning_configuration {
-    scan_on_push = true
-  }
+locals {
+  image_registry_id     = coalesce(var.image_registry_account_id, local.account_id)
+  image_repository_name = coalesce(var.image_repository_name, "${var.name}/hello-server")
+  image_repository_url  = "${local.image_registry_id}.dkr.ecr.${var.region}.${data.aws_partition.current.dns_suffix}/${local.image_repository_name}"
+  image_repository_arn  = "arn:${local.partition}:ecr:${var.region}:${local.image_registry_id}:repository/${local.image_repository_name}"
+}
 
-  encryption_configuration {
-    encryption_type = "KMS"
-    kms_key         = aws_kms_key.main.arn
+# The per-environment repositories of earlier versions ("hello-<env>/hello-server") leave the
+# state without being deleted: they may hold the image that runs until the first deploy from
+# the shared repository. Delete them by hand afterwards (README.md, "The image registry").
+removed {
+  from = aws_ecr_lifecycle_policy.app
+
+  lifecycle {
+    destroy = false
   }
 }
 
-resource "aws_ecr_lifecycle_policy" "app" {
-  repository = aws_ecr_repository.app.name
+removed {
+  from = aws_ecr_repository.app
 
-  policy = jsonencode({
-    rules = [
-      {
-        rulePriority = 1
-        description  = "Drop untagged layers left by interrupted pushes after a week"
-        selection = {
-          tagStatus   = "untagged"
-          countType   = "sinceImagePushed"
-          countUnit   = "days"
-          countNumber = 7
-        }
-        action = { type = "expire" }
-      },
-      {
-        rulePriority = 2
-        description  = "Keep the ${var.ecr_keep_images} most recent images (rollback targets)"
-        selection = {
-          tagStatus   = "any"
-          countType   = "imageCountMoreThan"
-          countNumber = var.ecr_keep_images
-        }
-        action = { type = "expire" }
-      },
-    ]
-  })
+  lifecycle {
+    destroy = false
+  }
 }

@@ -1,6 +1,7 @@
-# Optional (github_repository): lets the repository's GitHub Actions workflows push the image
-# and look up the cluster without stored AWS keys. Least privilege: pushing to this one
-# repository and describing this one cluster; infrastructure changes stay with people.
+# Optional (github_repository): lets the repository's GitHub Actions workflows push the image,
+# tag what they deployed, and look up the cluster without stored AWS keys. Least privilege:
+# pushing to and tagging in the one shared repository (registry/), describing this one
+# cluster; infrastructure changes stay with people.
 
 locals {
   github_oidc_enabled = var.github_repository != null
@@ -80,7 +81,7 @@ data "aws_iam_policy_document" "github_actions" {
       "ecr:PutImage",
       "ecr:UploadLayerPart",
     ]
-    resources = [aws_ecr_repository.app.arn]
+    resources = [local.image_repository_arn]
   }
 
   statement {

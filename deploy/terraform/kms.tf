@@ -2,7 +2,7 @@
 # alarm topic: each key costs a fixed monthly fee, and the services are separated by the key
 # policy and by IAM, not by keys.
 resource "aws_kms_key" "main" {
-  description             = "${local.cluster_name}: EKS secrets, CloudWatch log groups, ECR, the alarm topic"
+  description             = "${local.cluster_name}: EKS secrets, CloudWatch log groups, the alarm topic"
   enable_key_rotation     = true
   deletion_window_in_days = 30
 

@@ -72,4 +72,11 @@ locals {
 
   # Burstable types in standard credit mode cannot run up surplus-credit charges.
   burstable_nodes = alltrue([for t in var.node_instance_types : can(regex("^t[0-9]", t))])
+
+  # The EKS-optimized Amazon Linux 2023 image for the nodes' architecture (the variable's
+  # validation keeps the instance types on it).
+  node_ami_type = { arm64 = "AL2023_ARM_64_STANDARD", x86_64 = "AL2023_x86_64_STANDARD" }[var.node_architecture]
+
+  # The NAT instance's image follows its type: Graviton families (t4g, ...) run arm64.
+  nat_architecture = can(regex("^([a-z]+[0-9]+g[a-z]*|a1)\\.", var.nat_instance_type)) ? "arm64" : "x86_64"
 }

@@ -1,12 +1,12 @@
 # nat_mode = "instance": one small NAT instance instead of managed NAT gateways. A NAT gateway
 # costs more per month than the whole node group of a dev cluster; this keeps dev under its
-# budget. It is a single point of failure by design (single_nat_gateway = true is required),
+# budget. A Graviton type (t4g.nano, the default) is the cheapest; its image is the arm64 one. It is a single point of failure by design (single_nat_gateway = true is required),
 # so production uses the gateways.
 
 data "aws_ssm_parameter" "nat_ami" {
   count = var.nat_mode == "instance" ? 1 : 0
 
-  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${local.nat_architecture}"
 }
 
 resource "aws_security_group" "nat" {

@@ -88,7 +88,7 @@ resource "aws_eks_node_group" "this" {
   node_group_name_prefix = each.value.name_prefix
   node_role_arn          = aws_iam_role.node.arn
   subnet_ids             = [aws_subnet.private[each.key].id]
-  ami_type               = "AL2023_x86_64_STANDARD"
+  ami_type               = local.node_ami_type
   instance_types         = var.node_instance_types
   capacity_type          = var.node_capacity_type
 

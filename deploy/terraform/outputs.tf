@@ -18,6 +18,11 @@ output "cluster_endpoint" {
   value       = aws_eks_cluster.this.endpoint
 }
 
+output "cluster_endpoint_public_access_cidrs" {
+  description = "Who may reach the public Kubernetes API endpoint: the CIDRs, or [] when the endpoint is private only. A person's temporary access is restored to this afterwards."
+  value       = var.cluster_endpoint_public_access ? var.cluster_endpoint_public_access_cidrs : []
+}
+
 output "region" {
   description = "AWS region."
   value       = var.region
@@ -28,9 +33,9 @@ output "update_kubeconfig_command" {
   value       = "aws eks update-kubeconfig --region ${var.region} --name ${aws_eks_cluster.this.name}"
 }
 
-output "ecr_repository_url" {
-  description = "Repository to push the hello-server image to."
-  value       = aws_ecr_repository.app.repository_url
+output "image_repository_url" {
+  description = "The shared repository (registry/) this environment deploys from: <repository>@sha256:<digest>."
+  value       = local.image_repository_url
 }
 
 output "vpc_id" {

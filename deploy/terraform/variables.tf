@@ -75,9 +75,14 @@ variable "nat_mode" {
 }
 
 variable "nat_instance_type" {
-  description = "x86_64 instance type of the NAT instance (nat_mode = \"instance\")."
+  description = "Instance type of the NAT instance (nat_mode = \"instance\"). A Graviton type (t4g.nano) gets the arm64 Amazon Linux image, any other the x86_64 one."
   type        = string
-  default     = "t3.nano"
+  default     = "t4g.nano"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.nat_instance_type))
+    error_message = "nat_instance_type must be an EC2 instance type such as t4g.nano or t3.nano."
+  }
 }
 
 variable "kubernetes_version" {
@@ -91,14 +96,36 @@ variable "kubernetes_version" {
   }
 }
 
-variable "node_instance_types" {
-  description = "x86_64 instance types of the managed node group (the image is linux/amd64). Several types help SPOT capacity."
-  type        = list(string)
-  default     = ["t3.small"]
+variable "node_architecture" {
+  description = "CPU architecture of the nodes: \"arm64\" (Graviton, AL2023_ARM_64_STANDARD) or \"x86_64\" (AL2023_x86_64_STANDARD). Every image the cluster runs must have a build for it (hello-server's image index has both)."
+  type        = string
+  default     = "arm64"
 
   validation {
-    condition     = length(var.node_instance_types) > 0 && alltrue([for t in var.node_instance_types : !can(regex("^[a-z][0-9][a-z]*g[a-z]*\\.", t))])
-    error_message = "node_instance_types must list at least one x86_64 type (no Graviton \"g\" families)."
+    condition     = contains(["arm64", "x86_64"], var.node_architecture)
+    error_message = "node_architecture must be \"arm64\" or \"x86_64\"."
+  }
+}
+
+variable "node_instance_types" {
+  description = "Instance types of the managed node groups, all of node_architecture: Graviton types (t4g, m7g, m6g, c7g, ...) for arm64, others for x86_64. Several types help SPOT capacity."
+  type        = list(string)
+  default     = ["t4g.small"]
+
+  validation {
+    condition     = length(var.node_instance_types) > 0 && length(distinct(var.node_instance_types)) == length(var.node_instance_types) && alltrue([for t in var.node_instance_types : can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", t))])
+    error_message = "node_instance_types must list at least one EC2 instance type, each once."
+  }
+
+  # A node group has one AMI type, so an instance type of the other architecture would not
+  # boot. Graviton families carry a "g" after the generation digit (t4g, m7g, c6gn, r8gd);
+  # a1 is the first Graviton. No x86_64 family in EC2 matches that pattern.
+  validation {
+    condition = alltrue([
+      for t in var.node_instance_types :
+      (can(regex("^([a-z]+[0-9]+g[a-z]*|a1)\\.", t)) ? "arm64" : "x86_64") == var.node_architecture
+    ])
+    error_message = "node_instance_types must all match node_architecture: Graviton types (t4g, m7g, m6g, c7g, a1, ...) for arm64, other types for x86_64."
   }
 }
 
@@ -163,24 +190,52 @@ variable "node_disk_size" {
 }
 
 variable "cluster_endpoint_public_access" {
-  description = "Expose the Kubernetes API endpoint publicly, to cluster_endpoint_public_access_cidrs only (kubectl from outside the VPC). Off: private endpoint only."
+  description = "Expose the Kubernetes API endpoint publicly, to cluster_endpoint_public_access_cidrs only (kubectl from outside the VPC). Off: private endpoint only. Set both in the environment's tfvars, where a review sees them; see README.md, \"Kubernetes API access\"."
   type        = bool
   default     = false
 }
 
 variable "cluster_endpoint_public_access_cidrs" {
-  description = "CIDRs allowed to reach the public Kubernetes API endpoint, e.g. the operator's address as a /32."
+  description = "Fixed public IPv4 ranges allowed to reach the public Kubernetes API endpoint (an office's or a self-hosted runner's egress), each at most a /16; never 0.0.0.0/0, never a private range. Only with cluster_endpoint_public_access = true."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c)])
-    error_message = "cluster_endpoint_public_access_cidrs must be valid CIDRs and must not open the API to the whole internet."
+    condition     = alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrnetmask(c)) && c == format("%s/%s", cidrhost(c, 0), split("/", c)[1])])
+    error_message = "cluster_endpoint_public_access_cidrs must be IPv4 CIDRs written with their network address (203.0.113.0/24, not 203.0.113.7/24)."
+  }
+
+  # A broad range is as good as an open endpoint: shared or moving addresses (hosted CI
+  # runners, a café) do not belong here at all.
+  validation {
+    condition     = alltrue([for c in var.cluster_endpoint_public_access_cidrs : try(tonumber(split("/", c)[1]) >= 16, false)])
+    error_message = "cluster_endpoint_public_access_cidrs entries must be /16 or narrower: the API must not be opened to the whole internet or a large part of it (0.0.0.0/0 included)."
+  }
+
+  # The public endpoint only ever sees public source addresses; traffic from inside the VPC
+  # (or a peered network) uses the private endpoint. A private range here is a mistake.
+  validation {
+    condition = alltrue([
+      for c in var.cluster_endpoint_public_access_cidrs : try(
+        !contains(["10", "127"], split(".", c)[0]) &&
+        !(split(".", c)[0] == "172" && tonumber(split(".", c)[1]) >= 16 && tonumber(split(".", c)[1]) <= 31) &&
+        !(split(".", c)[0] == "192" && split(".", c)[1] == "168") &&
+        !(split(".", c)[0] == "169" && split(".", c)[1] == "254") &&
+        !(split(".", c)[0] == "100" && tonumber(split(".", c)[1]) >= 64 && tonumber(split(".", c)[1]) <= 127),
+        false,
+      )
+    ])
+    error_message = "cluster_endpoint_public_access_cidrs must be public addresses: private (10/8, 172.16/12, 192.168/16), shared (100.64/10), loopback and link-local ranges reach the private endpoint, never the public one."
   }
 
   validation {
     condition     = !var.cluster_endpoint_public_access || length(var.cluster_endpoint_public_access_cidrs) > 0
     error_message = "cluster_endpoint_public_access = true needs at least one CIDR in cluster_endpoint_public_access_cidrs."
+  }
+
+  validation {
+    condition     = var.cluster_endpoint_public_access || length(var.cluster_endpoint_public_access_cidrs) == 0
+    error_message = "cluster_endpoint_public_access_cidrs is set but cluster_endpoint_public_access is false, so it would be ignored: set both, or neither."
   }
 }
 
@@ -392,20 +447,25 @@ variable "log_retention_days" {
   }
 }
 
-variable "ecr_force_delete" {
-  description = "Let destroy delete the ECR repository even when it still holds images."
-  type        = bool
-  default     = false
-}
-
-variable "ecr_keep_images" {
-  description = "How many most recent images the ECR lifecycle policy keeps."
-  type        = number
-  default     = 30
+variable "image_repository_name" {
+  description = "Name of the shared image repository that registry/ creates; null means \"<name>/hello-server\"."
+  type        = string
+  default     = null
 
   validation {
-    condition     = var.ecr_keep_images >= 1
-    error_message = "ecr_keep_images must be at least 1."
+    condition     = var.image_repository_name == null || can(regex("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$", var.image_repository_name))
+    error_message = "image_repository_name must be an ECR repository name (lowercase letters, digits, and . _ - / between them)."
+  }
+}
+
+variable "image_registry_account_id" {
+  description = "Account that holds the shared image repository, when it is not this environment's account (its registry/ stack then lists this account in pull_account_ids); null means this account."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.image_registry_account_id == null || can(regex("^[0-9]{12}$", var.image_registry_account_id))
+    error_message = "image_registry_account_id must be a 12-digit AWS account ID."
   }
 }
 

@@ -15,12 +15,13 @@ run "dev" {
     condition = (
       length(aws_nat_gateway.this) == 0 && length(aws_eip.nat) == 0 && length(aws_instance.nat) == 1 &&
       aws_instance.nat[0].subnet_id == aws_subnet.public[var.availability_zones[0]].id &&
-      aws_instance.nat[0].instance_type == "t3.nano" &&
+      aws_instance.nat[0].instance_type == "t4g.nano" &&
+      data.aws_ssm_parameter.nat_ami[0].name == "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" &&
       aws_instance.nat[0].source_dest_check == false &&
       aws_instance.nat[0].associate_public_ip_address == true &&
       aws_instance.nat[0].ami == "ami-0a1b2c3d4e5f67890"
     )
-    error_message = "dev must have one NAT instance (Amazon Linux from SSM, forwarding) in the first zone's public subnet, and no NAT gateway."
+    error_message = "dev must have one Graviton NAT instance (arm64 Amazon Linux from SSM, forwarding) in the first zone's public subnet, and no NAT gateway."
   }
 
   assert {
@@ -66,19 +67,18 @@ run "dev" {
   }
 
   assert {
-    condition     = alltrue([for ng in aws_eks_node_group.this : ng.capacity_type == "SPOT" && ng.instance_types == tolist(["t3.small"])])
-    error_message = "dev nodes must be spot t3.small."
+    condition     = alltrue([for ng in aws_eks_node_group.this : ng.capacity_type == "SPOT" && ng.instance_types == tolist(["t4g.small"]) && ng.ami_type == "AL2023_ARM_64_STANDARD"])
+    error_message = "dev nodes must be spot Graviton t4g.small on the arm64 AL2023 image."
   }
 
   assert {
     condition = (
       aws_lb.this.enable_deletion_protection == false &&
-      aws_ecr_repository.app.force_delete == true &&
-      aws_ecr_repository.app.name == "hello-dev/hello-server" &&
+      output.image_repository_url == "123456789012.dkr.ecr.eu-west-2.amazonaws.com/hello/hello-server" &&
       aws_cloudwatch_log_group.eks.retention_in_days == 30 &&
       output.cluster_name == "hello-dev"
     )
-    error_message = "dev must be disposable in one destroy (no deletion protection, ECR force delete) and keep logs 30 days."
+    error_message = "dev must be disposable in one destroy (no deletion protection; the image repository is shared, in registry/, and not its to delete) and keep logs 30 days."
   }
 
   # The alarms are cheap enough for dev and follow its sizes; access logs and Container

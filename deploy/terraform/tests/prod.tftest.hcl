@@ -180,16 +180,16 @@ run "prod" {
   assert {
     condition = alltrue([
       for ng in aws_eks_node_group.this :
-      ng.ami_type == "AL2023_x86_64_STANDARD" &&
+      ng.ami_type == "AL2023_ARM_64_STANDARD" &&
+      ng.instance_types == tolist(["t4g.small"]) &&
       ng.capacity_type == "ON_DEMAND" &&
       ng.node_role_arn == aws_iam_role.node.arn &&
       ng.launch_template[0].id == aws_launch_template.nodes.id &&
       ng.launch_template[0].version == tostring(aws_launch_template.nodes.latest_version) &&
       ng.update_config[0].max_unavailable == 1 &&
-      ng.node_repair_config[0].enabled == true &&
-      alltrue([for t in ng.instance_types : !can(regex("^[a-z][0-9][a-z]*g[a-z]*\\.", t))])
+      ng.node_repair_config[0].enabled == true
     ])
-    error_message = "prod nodes must be on-demand x86_64 AL2023 nodes following the launch template's latest version, with node repair."
+    error_message = "prod nodes must be on-demand Graviton (arm64) t4g.small AL2023 nodes following the launch template's latest version, with node repair."
   }
 
   # One managed node group per zone, so the Cluster Autoscaler (--balance-similar-node-groups)
@@ -265,21 +265,9 @@ run "prod" {
       toset(aws_eks_cluster.this.encryption_config[0].resources) == toset(["secrets"]) &&
       aws_eks_cluster.this.encryption_config[0].provider[0].key_arn == aws_kms_key.main.arn &&
       aws_cloudwatch_log_group.eks.kms_key_id == aws_kms_key.main.arn &&
-      aws_cloudwatch_log_group.flow_logs.kms_key_id == aws_kms_key.main.arn &&
-      aws_ecr_repository.app.encryption_configuration[0].encryption_type == "KMS" &&
-      aws_ecr_repository.app.encryption_configuration[0].kms_key == aws_kms_key.main.arn
+      aws_cloudwatch_log_group.flow_logs.kms_key_id == aws_kms_key.main.arn
     )
-    error_message = "CKV_AWS_7/58/158/136: the key must rotate and encrypt Kubernetes secrets, both log groups and the image repository."
-  }
-
-  assert {
-    condition = (
-      aws_ecr_repository.app.name == "hello-prod/hello-server" &&
-      aws_ecr_repository.app.image_tag_mutability == "IMMUTABLE" &&
-      aws_ecr_repository.app.image_scanning_configuration[0].scan_on_push == true &&
-      aws_ecr_repository.app.force_delete == false
-    )
-    error_message = "CKV_AWS_51/163: the prod repository must have immutable tags, scan on push and refuse deletion while it holds images."
+    error_message = "CKV_AWS_7/58/158: the key must rotate and encrypt Kubernetes secrets and both log groups."
   }
 
   # --- add-ons and the autoscaler's identity ----------------------------------------------
@@ -512,7 +500,8 @@ run "prod" {
       output.cluster_name == "hello-prod" &&
       output.region == "eu-west-2" &&
       output.update_kubeconfig_command == "aws eks update-kubeconfig --region eu-west-2 --name hello-prod" &&
-      output.ecr_repository_url == aws_ecr_repository.app.repository_url &&
+      output.image_repository_url == "123456789012.dkr.ecr.eu-west-2.amazonaws.com/hello/hello-server" &&
+      length(output.cluster_endpoint_public_access_cidrs) == 0 &&
       output.vpc_id == aws_vpc.this.id &&
       output.vpc_cidr == "10.0.0.0/16" &&
       output.public_subnet_ids == [for az in var.availability_zones : aws_subnet.public[az].id] &&
@@ -659,9 +648,9 @@ run "github_oidc" {
         for action in statement.actions : can(regex("^ecr:", action)) || action == "eks:DescribeCluster"
       ]
       ])) && toset(flatten([for s in data.aws_iam_policy_document.github_actions[0].statement : tolist(s.resources)])) == toset([
-      "*", aws_ecr_repository.app.arn, aws_eks_cluster.this.arn,
+      "*", "arn:aws:ecr:eu-west-2:123456789012:repository/hello/hello-server", aws_eks_cluster.this.arn,
     ])
-    error_message = "The CI role may only log in to the registry, push to this repository and describe this cluster."
+    error_message = "The CI role may only log in to the registry, push to the shared repository and describe this cluster."
   }
 }
 

@@ -24,9 +24,10 @@ function edit(text, edits, where) {
 }
 
 function overridesOf(fixture) {
-  const o = { root: {}, bootstrap: {}, tfvars: {} };
+  const o = { root: {}, bootstrap: {}, registry: {}, tfvars: {} };
   for (const [file, edits] of Object.entries(fixture.root ?? {})) o.root[file] = edit(readFileSync(join(TF_ROOT, file), "utf8"), edits, file);
   for (const [file, edits] of Object.entries(fixture.bootstrap ?? {})) o.bootstrap[file] = edit(readFileSync(join(TF_ROOT, "bootstrap", file), "utf8"), edits, `bootstrap/${file}`);
+  for (const [file, edits] of Object.entries(fixture.registry ?? {})) o.registry[file] = edit(readFileSync(join(TF_ROOT, "registry", file), "utf8"), edits, `registry/${file}`);
   for (const [env, edits] of Object.entries(fixture.tfvars ?? {})) o.tfvars[env] = edit(readFileSync(join(TF_ROOT, "environments", `${env}.tfvars`), "utf8"), edits, `${env}.tfvars`);
   return o;
 }

@@ -22,16 +22,18 @@ run "bad_values" {
     nat_mode                             = "nat-gateway"
     single_nat_gateway                   = true
     kubernetes_version                   = "1.35.2"
-    node_instance_types                  = ["t3.small", "m7g.large"]
+    nat_instance_type                    = "t4g nano"
+    node_instance_types                  = ["t4g.small", "t4g.small"]
     node_capacity_type                   = "RESERVED"
     node_max_size                        = 101
     node_disk_size                       = 10
-    cluster_endpoint_public_access_cidrs = ["203.0.113.10/32", "0.0.0.0/0"]
+    cluster_endpoint_public_access_cidrs = ["203.0.113.7/24"]
     cluster_admin_principal_arns         = ["arn:aws:iam::123456789012:group/admins"]
     certificate_arn                      = "arn:aws:iam::123456789012:server-certificate/hello"
     alb_ingress_cidrs                    = ["10.0.0.0/33"]
     log_retention_days                   = 100
-    ecr_keep_images                      = 0
+    image_repository_name                = "Hello/Server"
+    image_registry_account_id            = "1234"
     github_repository                    = "hello"
     alb_access_logs_bucket               = "Hello_Logs"
     alb_access_logs_retention_days       = 0
@@ -50,6 +52,7 @@ run "bad_values" {
     var.availability_zones,
     var.nat_mode,
     var.kubernetes_version,
+    var.nat_instance_type,
     var.node_instance_types,
     var.node_capacity_type,
     var.node_max_size,
@@ -59,7 +62,8 @@ run "bad_values" {
     var.certificate_arn,
     var.alb_ingress_cidrs,
     var.log_retention_days,
-    var.ecr_keep_images,
+    var.image_repository_name,
+    var.image_registry_account_id,
     var.github_repository,
     var.alb_access_logs_bucket,
     var.alb_access_logs_retention_days,
@@ -102,6 +106,83 @@ run "public_endpoint_needs_cidrs" {
   }
 
   expect_failures = [var.cluster_endpoint_public_access_cidrs]
+}
+
+# Each rule of the API allowlist on its own (the bad_values run has a CIDR that is not
+# written with its network address).
+run "api_cidrs_not_the_internet" {
+  command = plan
+
+  variables {
+    cluster_endpoint_public_access       = true
+    cluster_endpoint_public_access_cidrs = ["203.0.113.10/32", "0.0.0.0/0"]
+  }
+
+  expect_failures = [var.cluster_endpoint_public_access_cidrs]
+}
+
+run "api_cidrs_at_most_a_slash_16" {
+  command = plan
+
+  variables {
+    cluster_endpoint_public_access       = true
+    cluster_endpoint_public_access_cidrs = ["198.48.0.0/12"]
+  }
+
+  expect_failures = [var.cluster_endpoint_public_access_cidrs]
+}
+
+run "api_cidrs_public_addresses" {
+  command = plan
+
+  variables {
+    cluster_endpoint_public_access       = true
+    cluster_endpoint_public_access_cidrs = ["172.20.0.0/16"]
+  }
+
+  expect_failures = [var.cluster_endpoint_public_access_cidrs]
+}
+
+run "api_cidrs_need_public_access" {
+  command = plan
+
+  variables {
+    cluster_endpoint_public_access_cidrs = ["203.0.113.10/32"]
+  }
+
+  expect_failures = [var.cluster_endpoint_public_access_cidrs]
+}
+
+run "node_architecture_known" {
+  command = plan
+
+  variables {
+    node_architecture = "amd64"
+  }
+
+  expect_failures = [var.node_architecture]
+}
+
+# A node group has one AMI type: every instance type must be of its architecture.
+run "node_types_match_architecture_arm64" {
+  command = plan
+
+  variables {
+    node_instance_types = ["t4g.small", "t3.small"]
+  }
+
+  expect_failures = [var.node_instance_types]
+}
+
+run "node_types_match_architecture_x86_64" {
+  command = plan
+
+  variables {
+    node_architecture   = "x86_64"
+    node_instance_types = ["m7g.medium"]
+  }
+
+  expect_failures = [var.node_instance_types]
 }
 
 run "node_min_size_whole_number" {

@@ -7,7 +7,7 @@
 // messages (empty = pass) for a context { mod, boot, tfvars } built by context.mjs.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { TARGETS, fixedMonthly, markdownTable } from "./costs.mjs";
+import { TARGETS, architectureComparison, architectureTable, fixedMonthly, markdownTable } from "./costs.mjs";
 import { REPO_ROOT, TF_ROOT, block, checkovSkips, referencesOf, targetOf } from "./tf.mjs";
 
 export function get(obj, path) {
@@ -82,7 +82,7 @@ export const checks = [
   {
     id: "unused",
     title: "no variable, local or data source is declared without being used (tflint terraform_unused_declarations)",
-    run: (ctx) => [...unusedErrors(ctx.mod), ...unusedErrors(ctx.boot)],
+    run: (ctx) => [...unusedErrors(ctx.mod), ...unusedErrors(ctx.boot), ...unusedErrors(ctx.registry).map((e) => `registry: ${e}`)],
   },
   {
     id: "tfvars-declared",
@@ -120,29 +120,31 @@ export const checks = [
     id: "checkov-skips",
     title: "every #checkov:skip gives its reason",
     run: (ctx) =>
-      [ctx.mod, ctx.boot].flatMap((m) =>
+      [ctx.mod, ctx.boot, ctx.registry].flatMap((m) =>
         m.blocks.flatMap((b) => [...checkovSkips(b)].filter(([, reason]) => reason.length < 10).map(([id]) => `${b.address}: #checkov:skip=${id} gives no reason`)),
       ),
   },
   {
     id: "state-backend",
-    title: "Terraform >= 1.10, AWS provider ~> 6.x, S3 backend partial configuration with encryption and lock file; bootstrap keeps local state",
+    title: "Terraform >= 1.10, AWS provider ~> 6.x, S3 backend partial configuration with encryption and lock file (root and registry); bootstrap keeps local state",
     run: (ctx) => {
       const errs = [];
-      const tf = ctx.mod.terraform.map((t) => t.body);
-      const s3 = tf.map((t) => get(t, "backend.s3.0")).find(Boolean);
-      if (!s3) errs.push('no backend "s3"');
-      else {
-        if (s3.encrypt !== true) errs.push("backend encrypt is not true");
-        if (s3.use_lockfile !== true) errs.push("backend use_lockfile is not true");
-        for (const k of ["bucket", "key", "region"]) if (k in s3) errs.push(`backend hard-codes ${k} (partial configuration expected)`);
+      for (const [label, m] of [["", ctx.mod], ["registry: ", ctx.registry]]) {
+        const tf = m.terraform.map((t) => t.body);
+        const s3 = tf.map((t) => get(t, "backend.s3.0")).find(Boolean);
+        if (!s3) errs.push(`${label}no backend "s3"`);
+        else {
+          if (s3.encrypt !== true) errs.push(`${label}backend encrypt is not true`);
+          if (s3.use_lockfile !== true) errs.push(`${label}backend use_lockfile is not true`);
+          for (const k of ["bucket", "key", "region"]) if (k in s3) errs.push(`${label}backend hard-codes ${k} (partial configuration expected)`);
+        }
       }
-      for (const m of [ctx.mod, ctx.boot]) {
+      for (const [label, m] of [["", ctx.mod], ["bootstrap: ", ctx.boot], ["registry: ", ctx.registry]]) {
         const t = m.terraform.map((x) => x.body);
         const rv = t.map((x) => x.required_version).find(Boolean);
-        if (rv !== ">= 1.10") errs.push(`${m === ctx.boot ? "bootstrap " : ""}required_version is ${str(rv)}`);
+        if (rv !== ">= 1.10") errs.push(`${label}required_version is ${str(rv)}`);
         const aws = t.map((x) => get(x, "required_providers.0.aws")).find(Boolean);
-        if (!aws || aws.source !== "hashicorp/aws" || !/^~> 6\./.test(aws.version ?? "")) errs.push(`${m === ctx.boot ? "bootstrap: " : ""}aws provider is not pinned to ~> 6.x`);
+        if (!aws || aws.source !== "hashicorp/aws" || !/^~> 6\./.test(aws.version ?? "")) errs.push(`${label}aws provider is not pinned to ~> 6.x`);
       }
       for (const b of ctx.boot.terraform.map((t) => t.body)) if (b.backend) errs.push("the bootstrap stack must keep local state");
       return errs;
@@ -150,11 +152,20 @@ export const checks = [
   },
   {
     id: "cost-targets",
-    title: "fixed monthly cost in eu-west-2: prod <= $335 with every HA property, dev <= $150",
+    title: `fixed monthly cost in eu-west-2: prod <= $${TARGETS.prod} with every HA property, dev <= $${TARGETS.dev}`,
     run: (ctx) =>
       Object.entries(TARGETS).flatMap(([env, target]) => {
         const { total } = fixedMonthly(ctx, env);
         return total <= target ? [] : [`${env} costs $${total.toFixed(2)} a month before traffic, target $${target}`];
+      }),
+  },
+  {
+    id: "cost-architecture",
+    title: "each environment runs on the cheaper of amd64 and arm64 (nodes and NAT instance)",
+    run: (ctx) =>
+      Object.entries(architectureComparison(ctx)).flatMap(([env, c]) => {
+        const cheaper = c.arm64 <= c.x86_64 ? "arm64" : "x86_64";
+        return c.chosen === cheaper ? [] : [`${env} runs ${c.chosen} ($${c[c.chosen].toFixed(2)}) though ${cheaper} costs $${c[cheaper].toFixed(2)}`];
       }),
   },
   {
@@ -167,14 +178,17 @@ export const checks = [
       } catch {
         return ["docs/costs.md is missing"];
       }
-      return Object.keys(TARGETS)
+      const errs = Object.keys(TARGETS)
         .filter((env) => !doc.includes(markdownTable(fixedMonthly(ctx, env))))
         .map((env) => `docs/costs.md does not show the current ${env} table (print it with: node deploy/terraform/tests/lib/costs.mjs ${env})`);
+      if (!doc.includes(architectureTable(architectureComparison(ctx)))) errs.push("docs/costs.md does not show the current amd64/arm64 table (node deploy/terraform/tests/lib/costs.mjs prints it)");
+      for (const [env, target] of Object.entries(TARGETS)) if (!doc.includes(`at most $${target}`)) errs.push(`docs/costs.md does not state ${env}'s target of $${target}`);
+      return errs;
     },
   },
   {
     id: "readme-current",
-    title: "deploy/terraform/README.md lists every input and output and the current monthly costs",
+    title: "deploy/terraform/README.md lists every input and output (the registry stack's too) and the current monthly costs",
     run: (ctx) => {
       let readme;
       try {
@@ -185,6 +199,11 @@ export const checks = [
       const errs = [];
       for (const name of Object.keys(ctx.mod.variables)) if (!readme.includes(`| \`${name}\` |`)) errs.push(`README.md does not document input ${name}`);
       for (const name of Object.keys(ctx.mod.outputs)) if (!readme.includes(`| \`${name}\` |`)) errs.push(`README.md does not document output ${name}`);
+      const start = readme.indexOf("\n## The image registry");
+      const registry = start < 0 ? "" : readme.slice(start, readme.indexOf("\n## ", start + 1) < 0 ? undefined : readme.indexOf("\n## ", start + 1));
+      for (const name of [...Object.keys(ctx.registry.variables), ...Object.keys(ctx.registry.outputs)]) {
+        if (!registry.includes(`| \`${name}\` |`)) errs.push(`README.md, "The image registry", does not document the registry stack's ${name}`);
+      }
       for (const env of Object.keys(TARGETS)) {
         const total = `**$${fixedMonthly(ctx, env).total.toFixed(2)}**`;
         if (!readme.includes(total)) errs.push(`README.md does not show ${env}'s current fixed cost ${total}`);

@@ -26,8 +26,30 @@ export const PRICES = {
   cloudwatchAlarmMetricMonth: 0.1,
   // AmazonEC2 EUW2-BoxUsage, Linux, shared tenancy. t3.micro and t3.medium are quoted;
   // t3 prices double with each size, which gives nano and small.
-  ec2Hour: { "t3.nano": 0.0059, "t3.micro": 0.0118, "t3.small": 0.0236, "t3.medium": 0.0472 },
+  // t4g (Graviton2): no eu-west-2 price was found. Derived, not confirmed: the London t3 price
+  // of the same size times the us-east-1 ratio t4g/t3 (0.0168/0.0208, both widely quoted),
+  // rounded up to the next 0.0001, so the figure is an upper bound of the derivation.
+  ec2Hour: {
+    "t3.nano": 0.0059,
+    "t3.micro": 0.0118,
+    "t3.small": 0.0236,
+    "t3.medium": 0.0472,
+    "t4g.nano": 0.0048,
+    "t4g.micro": 0.0096,
+    "t4g.small": 0.0191,
+    "t4g.medium": 0.0382,
+  },
 };
+
+// The same size in the other architecture: what the amd64/arm64 comparison swaps.
+const COUNTERPART = { "t3.nano": "t4g.nano", "t3.micro": "t4g.micro", "t3.small": "t4g.small", "t3.medium": "t4g.medium" };
+for (const [x86, arm] of Object.entries(COUNTERPART)) COUNTERPART[arm] = x86;
+export const ARCHITECTURES = { amd64: "x86_64", arm64: "arm64" };
+
+// The Graviton rule of variables.tf (node_instance_types' validation, local.nat_architecture).
+export function architectureOf(instanceType) {
+  return /^([a-z]+[0-9]+g[a-z]*|a1)\./.test(instanceType) ? "arm64" : "x86_64";
+}
 
 // The Amazon Linux 2023 image's root volume, used by the NAT instance.
 const NAT_INSTANCE_ROOT_GB = 8;
@@ -65,13 +87,25 @@ export function settings(ctx, env) {
   return { ...defaults(ctx.mod), ...(ctx.tfvars[env] ?? {}) };
 }
 
+// An environment's settings with its nodes and NAT instance on the given architecture
+// ("x86_64" or "arm64"): the same sizes, the other family where they differ.
+export function onArchitecture(s, arch) {
+  const swap = (t) => {
+    if (architectureOf(t) === arch) return t;
+    if (!COUNTERPART[t]) throw new Error(`no ${arch} counterpart of ${t} known: add it to COUNTERPART in costs.mjs`);
+    return COUNTERPART[t];
+  };
+  return { ...s, node_architecture: arch, node_instance_types: s.node_instance_types.map(swap), nat_instance_type: swap(s.nat_instance_type) };
+}
+
 function round2(n) {
   return Math.round(n * 100) / 100;
 }
 
-// Line items { item, quantity, unit, monthly }.
-export function fixedMonthly(ctx, env, prices = PRICES) {
-  const s = settings(ctx, env);
+// Line items { item, quantity, unit, monthly }. `arch` prices the environment on that
+// architecture instead of its own (the amd64/arm64 comparison).
+export function fixedMonthly(ctx, env, prices = PRICES, arch = undefined) {
+  const s = arch ? onArchitecture(settings(ctx, env), arch) : settings(ctx, env);
   const h = HOURS_PER_MONTH;
   const items = [];
   const add = (item, quantity, unit, monthly) => items.push({ item, quantity, unit, monthly: round2(monthly) });
@@ -108,7 +142,30 @@ export function fixedMonthly(ctx, env, prices = PRICES) {
   return { env, items, total };
 }
 
-export const TARGETS = { dev: 150, prod: 335 };
+// The fixed monthly cost each environment must stay within (docs/costs.md explains them).
+export const TARGETS = { dev: 130, prod: 275 };
+
+// { env: { x86_64, arm64, chosen } }: both architectures' fixed totals and the one the
+// environment's settings choose.
+export function architectureComparison(ctx) {
+  const out = {};
+  for (const env of Object.keys(TARGETS)) {
+    out[env] = {
+      x86_64: fixedMonthly(ctx, env, PRICES, "x86_64").total,
+      arm64: fixedMonthly(ctx, env, PRICES, "arm64").total,
+      chosen: settings(ctx, env).node_architecture,
+    };
+  }
+  return out;
+}
+
+export function architectureTable(comparison) {
+  const name = { x86_64: "amd64", arm64: "arm64" };
+  const rows = Object.entries(comparison).map(
+    ([env, c]) => `| \`${env}.tfvars\` | $${c.x86_64.toFixed(2)} | $${c.arm64.toFixed(2)} | $${(c.x86_64 - c.arm64).toFixed(2)} | ${name[c.chosen]} |`,
+  );
+  return ["| environment | amd64 (t3) | arm64 (t4g, Graviton) | arm64 saves | default |", "| --- | ---: | ---: | ---: | --- |", ...rows].join("\n");
+}
 
 export function markdownTable({ items, total }) {
   const rows = items.map((i) => `| ${i.item} | ${i.quantity} | ${i.unit} | $${i.monthly.toFixed(2)} |`);
@@ -121,4 +178,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const env of process.argv.slice(2).length ? process.argv.slice(2) : ["dev", "prod"]) {
     console.log(`${env} (target $${TARGETS[env]}):\n${markdownTable(fixedMonthly(ctx, env))}\n`);
   }
+  console.log(`amd64 and arm64:\n${architectureTable(architectureComparison(ctx))}`);
 }
