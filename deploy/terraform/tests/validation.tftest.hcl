@@ -109,80 +109,43 @@ run "public_endpoint_needs_cidrs" {
 }
 
 # Each rule of the API allowlist on its own (the bad_values run has a CIDR that is not
-# written with its network address).
-run "api_cidrs_not_the_internet" {
+# written with its network address), each run sharing its plan with a rule of another
+# variable: the nodes' architecture and their instance types.
+run "api_cidrs_not_the_internet_architecture_known" {
   command = plan
 
   variables {
     cluster_endpoint_public_access       = true
     cluster_endpoint_public_access_cidrs = ["203.0.113.10/32", "0.0.0.0/0"]
+    node_architecture                    = "amd64"
   }
 
-  expect_failures = [var.cluster_endpoint_public_access_cidrs]
+  expect_failures = [var.cluster_endpoint_public_access_cidrs, var.node_architecture]
 }
 
-run "api_cidrs_at_most_a_slash_16" {
-  command = plan
-
-  variables {
-    cluster_endpoint_public_access       = true
-    cluster_endpoint_public_access_cidrs = ["198.48.0.0/12"]
-  }
-
-  expect_failures = [var.cluster_endpoint_public_access_cidrs]
-}
-
-run "api_cidrs_public_addresses" {
+# A node group has one AMI type: every instance type must be of its architecture.
+run "api_cidrs_public_addresses_types_match_arm64" {
   command = plan
 
   variables {
     cluster_endpoint_public_access       = true
     cluster_endpoint_public_access_cidrs = ["172.20.0.0/16"]
+    node_instance_types                  = ["t4g.small", "t3.small"]
   }
 
-  expect_failures = [var.cluster_endpoint_public_access_cidrs]
+  expect_failures = [var.cluster_endpoint_public_access_cidrs, var.node_instance_types]
 }
 
-run "api_cidrs_need_public_access" {
+run "api_cidrs_need_public_access_types_match_x86_64" {
   command = plan
 
   variables {
     cluster_endpoint_public_access_cidrs = ["203.0.113.10/32"]
+    node_architecture                    = "x86_64"
+    node_instance_types                  = ["m7g.medium"]
   }
 
-  expect_failures = [var.cluster_endpoint_public_access_cidrs]
-}
-
-run "node_architecture_known" {
-  command = plan
-
-  variables {
-    node_architecture = "amd64"
-  }
-
-  expect_failures = [var.node_architecture]
-}
-
-# A node group has one AMI type: every instance type must be of its architecture.
-run "node_types_match_architecture_arm64" {
-  command = plan
-
-  variables {
-    node_instance_types = ["t4g.small", "t3.small"]
-  }
-
-  expect_failures = [var.node_instance_types]
-}
-
-run "node_types_match_architecture_x86_64" {
-  command = plan
-
-  variables {
-    node_architecture   = "x86_64"
-    node_instance_types = ["m7g.medium"]
-  }
-
-  expect_failures = [var.node_instance_types]
+  expect_failures = [var.cluster_endpoint_public_access_cidrs, var.node_instance_types]
 }
 
 run "node_min_size_whole_number" {

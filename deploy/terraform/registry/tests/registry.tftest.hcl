@@ -3,7 +3,17 @@
 # does to images is checked by a model of ECR's lifecycle evaluation
 # (deploy/terraform/tests/ecr-lifecycle.model.test.mjs), since no AWS account runs it here.
 
+# Plans only; the mocked values stand in for computed ones at plan time too.
 mock_provider "aws" {
+  override_during = plan
+
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      repository_url = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/hello/hello-server"
+      registry_id    = "123456789012"
+    }
+  }
+
   mock_data "aws_partition" {
     defaults = {
       partition = "aws"
@@ -18,7 +28,7 @@ mock_provider "aws" {
 }
 
 run "registry" {
-  command = apply
+  command = plan
 
   assert {
     condition = (
@@ -56,7 +66,7 @@ run "registry" {
   assert {
     condition = (
       output.repository_name == "hello/hello-server" &&
-      output.repository_url == aws_ecr_repository.app.repository_url &&
+      output.repository_url == "123456789012.dkr.ecr.eu-west-2.amazonaws.com/hello/hello-server" &&
       output.tag_scheme.deployed == "deployed-<env>-<UTC time as yyyymmddThhmmssZ>"
     )
     error_message = "The outputs must name the repository and the tag scheme the deploys use."
@@ -64,7 +74,7 @@ run "registry" {
 }
 
 run "other_accounts" {
-  command = apply
+  command = plan
 
   variables {
     keep_deployed_images         = { dev = 5, prod = 20 }
