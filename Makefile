@@ -98,16 +98,14 @@ bench: build ## hello-server vs nginx vs the epoll floor, as ratios
 
 # --- container image ---------------------------------------------------------
 
+# Both platforms by default; PLATFORMS=linux/amd64 is the quick single-platform build.
+PLATFORMS ?= linux/amd64,linux/arm64
+IMAGE_DIR ?= build/image
+
 .PHONY: image
-image: ## build the container image $(IMAGE):$(VERSION) and $(IMAGE):<git commit>
-	$(DOCKER_BUILD) \
-	  --build-arg BUILDER_IMAGE=$(BUILDER_IMAGE) \
-	  --build-arg VERSION=$(VERSION) \
-	  --build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
-	  --build-arg CREATED=$$(git log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:00:00Z) \
-	  --build-arg SOURCE=$$(git config --get remote.origin.url 2>/dev/null || true) \
-	  -t $(IMAGE):$(VERSION) -t $(IMAGE):$(GIT_SHA) .
-	@docker images $(IMAGE):$(VERSION) --format 'built {{.Repository}}:{{.Tag}} ({{.Size}})'
+image: ## build the image for amd64 and arm64 into one OCI image index (build/image/, its digest in build/image/digest) and tag this machine's as hello-server:<version> and :<git sha>
+	scripts/image-index --platforms $(PLATFORMS) --image $(IMAGE) --out $(IMAGE_DIR) \
+	  --builder-image $(BUILDER_IMAGE) -- $(DOCKER_BUILD_FLAGS)
 
 # --- local stack -------------------------------------------------------------
 
