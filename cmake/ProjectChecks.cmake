@@ -36,6 +36,16 @@ hello_check(lint.clang-tidy COMMAND scripts/lint tidy --build-dir ${PROJECT_BINA
 hello_check(container.image COMMAND test/container/run LABELS container
   FIXTURES_SETUP image TIMEOUT 1200)
 
+# The image index (make image): the SBOM tools without Docker; the arm64 image,
+# whose unit and integration tests run under qemu-user in its build; the index
+# pushed by digest to a loopback docker-registry, read back, pulled and run.
+# One image build at a time: they share the Docker engine's two cores.
+hello_check(image.sbom COMMAND ${CMAKE_COMMAND} -E env HELLO_BUILD_DIR=${PROJECT_BINARY_DIR}
+  node --test test/container/sbom.test.mjs LABELS image)
+hello_check(image.arm64 COMMAND test/container/arm64 --build-dir ${PROJECT_BINARY_DIR} LABELS image TIMEOUT 1800)
+hello_check(image.registry COMMAND test/container/registry LABELS image TIMEOUT 1800)
+set_tests_properties(container.image image.arm64 image.registry PROPERTIES RESOURCE_LOCK hello-image-build)
+
 hello_check(k8s.manifests COMMAND deploy/k8s/tests/run LABELS k8s)
 hello_check(k8s.pod-contract COMMAND deploy/k8s/tests/pod-contract --no-build LABELS "k8s;container"
   FIXTURES_REQUIRED image)
