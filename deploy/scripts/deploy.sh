@@ -65,7 +65,7 @@ parse_args() {
     case "$1" in
       --env | --region | --image-tag | --api-cidr)
         if (($# < 2)) || [[ -z $2 || $2 == --* ]]; then
-          die_prereq "$1 needs a value (see --help)"
+          hello::die_prereq "$1 needs a value (see --help)"
         fi
         case "$1" in
           --env) ENVIRONMENT=$2 ;;
@@ -82,18 +82,18 @@ parse_args() {
       --yes | -y) ASSUME_YES=1 && shift ;;
       --plan-only) PLAN_ONLY=1 && shift ;;
       -h | --help) usage && exit 0 ;;
-      *) die_prereq "unknown argument '$1' (see --help)" ;;
+      *) hello::die_prereq "unknown argument '$1' (see --help)" ;;
     esac
   done
-  [[ -n ${ENVIRONMENT} ]] || die_prereq "--env is required (dev or prod; see --help)"
+  [[ -n ${ENVIRONMENT} ]] || hello::die_prereq "--env is required (dev or prod; see --help)"
   if [[ -n ${IMAGE_TAG_FLAG} && ! ${IMAGE_TAG_FLAG} =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then
-    die_prereq "invalid --image-tag '${IMAGE_TAG_FLAG}' (a Docker tag: letters, digits, _ . -)"
+    hello::die_prereq "invalid --image-tag '${IMAGE_TAG_FLAG}' (a Docker tag: letters, digits, _ . -)"
   fi
   if [[ -n ${API_CIDR_FLAG} && ! ${API_CIDR_FLAG} =~ ^(auto|none|([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2})$ ]]; then
-    die_prereq "invalid --api-cidr '${API_CIDR_FLAG}' (auto, none or an IPv4 CIDR like 203.0.113.7/32)"
+    hello::die_prereq "invalid --api-cidr '${API_CIDR_FLAG}' (auto, none or an IPv4 CIDR like 203.0.113.7/32)"
   fi
   if [[ ${API_CIDR_FLAG} =~ /0$ ]]; then
-    die_prereq "--api-cidr ${API_CIDR_FLAG} would open the Kubernetes API to the whole internet"
+    hello::die_prereq "--api-cidr ${API_CIDR_FLAG} would open the Kubernetes API to the whole internet"
   fi
 }
 
@@ -113,33 +113,33 @@ CHANGES=()
 # --- 1 preflight ----------------------------------------------------------------
 
 step_preflight() {
-  validate_env "${ENVIRONMENT}"
-  REGION="$(resolve_region "${ENVIRONMENT}" "${REGION_FLAG}")"
-  validate_region "${REGION}"
+  hello::validate_env "${ENVIRONMENT}"
+  REGION="$(hello::resolve_region "${ENVIRONMENT}" "${REGION_FLAG}")"
+  hello::validate_region "${REGION}"
   local var
   for var in HELLO_ROLLOUT_TIMEOUT HELLO_TARGETS_TIMEOUT HELLO_HTTP_TIMEOUT HELLO_POLL_INTERVAL; do
-    require_positive_int_env "${var}"
+    hello::require_positive_int_env "${var}"
   done
-  [[ -x ${PREPARE_OVERLAY} ]] || die_prereq "${PREPARE_OVERLAY#"${ROOT}/"} is missing or not executable (incomplete checkout?)"
-  [[ -d ${TF_BOOTSTRAP_DIR} ]] || die_prereq "${TF_BOOTSTRAP_DIR#"${ROOT}/"} is missing (incomplete checkout?)"
+  [[ -x ${PREPARE_OVERLAY} ]] || hello::die_prereq "${PREPARE_OVERLAY#"${ROOT}/"} is missing or not executable (incomplete checkout?)"
+  [[ -d ${TF_BOOTSTRAP_DIR} ]] || hello::die_prereq "${TF_BOOTSTRAP_DIR#"${ROOT}/"} is missing (incomplete checkout?)"
 
   if ((PLAN_ONLY)); then
-    require_tools aws terraform curl
-    probe_prerequisites "${REGION}" aws terraform
-    require_versions aws terraform
+    hello::require_tools aws terraform curl
+    hello::probe_prerequisites "${REGION}" aws terraform
+    hello::require_versions aws terraform
   else
-    require_tools aws terraform kubectl docker git make curl
-    probe_prerequisites "${REGION}" aws terraform kubectl docker
-    require_versions aws terraform kubectl docker
-    require_docker_engine
+    hello::require_tools aws terraform kubectl docker git make curl
+    hello::probe_prerequisites "${REGION}" aws terraform kubectl docker
+    hello::require_versions aws terraform kubectl docker
+    hello::require_docker_engine
     resolve_image_tag
   fi
-  ACCOUNT="$(require_aws_identity)"
-  require_region_usable "${REGION}"
+  ACCOUNT="$(hello::require_aws_identity)"
+  hello::require_region_usable "${REGION}"
 
-  BUCKET="$(state_bucket_name "${ACCOUNT}" "${REGION}")"
-  STATE_KEY="$(state_key "${ENVIRONMENT}")"
-  WORK_DIR="$(work_dir_for "${ACCOUNT}" "${REGION}" "${ENVIRONMENT}")"
+  BUCKET="$(hello::state_bucket_name "${ACCOUNT}" "${REGION}")"
+  STATE_KEY="$(hello::state_key "${ENVIRONMENT}")"
+  WORK_DIR="$(hello::work_dir_for "${ACCOUNT}" "${REGION}" "${ENVIRONMENT}")"
   mkdir -p "${WORK_DIR}"
   PLAN_FILE="${WORK_DIR}/${ENVIRONMENT}.tfplan"
   export TF_DATA_DIR="${WORK_DIR}/terraform"
@@ -147,10 +147,10 @@ step_preflight() {
   TF_VAR_ARGS=(-var-file="environments/${ENVIRONMENT}.tfvars" -var="region=${REGION}")
   resolve_api_access
 
-  info "  account ${ACCOUNT}, region ${REGION}, environment ${ENVIRONMENT}"
-  info "  state s3://${BUCKET}/${STATE_KEY}"
+  hello::info "  account ${ACCOUNT}, region ${REGION}, environment ${ENVIRONMENT}"
+  hello::info "  state s3://${BUCKET}/${STATE_KEY}"
   if ((!PLAN_ONLY)); then
-    info "  image tag ${IMAGE_TAG}"
+    hello::info "  image tag ${IMAGE_TAG}"
   fi
 }
 
@@ -168,19 +168,19 @@ resolve_api_access() {
   fi
   case "${who}" in
     none)
-      info "  Kubernetes API access: as environments/${ENVIRONMENT}.tfvars sets it (private unless it says otherwise)"
+      hello::info "  Kubernetes API access: as environments/${ENVIRONMENT}.tfvars sets it (private unless it says otherwise)"
       return
       ;;
     auto)
       local address
       address="$(curl -fsS --max-time 10 https://checkip.amazonaws.com 2>/dev/null | tr -d '[:space:]' || true)"
       [[ ${address} =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] ||
-        die_prereq "cannot find this machine's public IPv4 address (checkip.amazonaws.com): pass --api-cidr CIDR, or --api-cidr none inside the VPC"
+        hello::die_prereq "cannot find this machine's public IPv4 address (checkip.amazonaws.com): pass --api-cidr CIDR, or --api-cidr none inside the VPC"
       who="${address}/32"
       ;;
   esac
   TF_VAR_ARGS+=(-var="cluster_endpoint_public_access=true" -var="cluster_endpoint_public_access_cidrs=[\"${who}\"]")
-  info "  Kubernetes API access: private endpoint, and public for ${who} only"
+  hello::info "  Kubernetes API access: private endpoint, and public for ${who} only"
 }
 
 # The image is named after the commit. With uncommitted changes to tracked files
@@ -193,12 +193,12 @@ resolve_image_tag() {
   fi
   local sha
   sha="$(git -C "${ROOT}" rev-parse --short=12 HEAD 2>/dev/null)" ||
-    die_prereq "${ROOT} is not a git checkout with a commit: the image tag is the commit (or pass --image-tag)"
+    hello::die_prereq "${ROOT} is not a git checkout with a commit: the image tag is the commit (or pass --image-tag)"
   if [[ -n "$(git -C "${ROOT}" status --porcelain --untracked-files=no)" ]]; then
     local diff_hash
     diff_hash="$(git -C "${ROOT}" diff HEAD --binary | sha256_of_stdin | cut -c1-8)"
     IMAGE_TAG="${sha}-dirty-${diff_hash}"
-    warn "uncommitted changes to tracked files: the image will be tagged ${IMAGE_TAG}"
+    hello::warn "uncommitted changes to tracked files: the image will be tagged ${IMAGE_TAG}"
   else
     IMAGE_TAG=${sha}
   fi
@@ -207,27 +207,27 @@ resolve_image_tag() {
 # --- 2 state bucket ----------------------------------------------------------------
 
 step_state_bucket() {
-  BUCKET_STATUS="$(state_bucket_status "${BUCKET}" "${ACCOUNT}" "${REGION}")"
+  BUCKET_STATUS="$(hello::state_bucket_status "${BUCKET}" "${ACCOUNT}" "${REGION}")"
   if [[ ${BUCKET_STATUS} == exists ]]; then
-    info "  s3://${BUCKET} exists: nothing to do"
+    hello::info "  s3://${BUCKET} exists: nothing to do"
     return
   fi
   if ((PLAN_ONLY)); then
-    info "  s3://${BUCKET} does not exist yet: the plan is computed against an empty state (nothing is created)"
+    hello::info "  s3://${BUCKET} does not exist yet: the plan is computed against an empty state (nothing is created)"
     return
   fi
   if ((!ASSUME_YES)); then
-    require_typed_answer "The state bucket s3://${BUCKET} does not exist; create it with deploy/terraform/bootstrap?" yes
+    hello::require_typed_answer "The state bucket s3://${BUCKET} does not exist; create it with deploy/terraform/bootstrap?" yes
   fi
   # The bootstrap stack keeps its state in the working copy (gitignored), one
   # workspace per account and region so that several buckets never share a state.
   local -x TF_DATA_DIR="${WORK_DIR}/bootstrap"
-  run terraform -chdir="${TF_BOOTSTRAP_DIR}" init -input=false
-  run terraform -chdir="${TF_BOOTSTRAP_DIR}" workspace select -or-create=true "${ACCOUNT}-${REGION}"
-  run terraform -chdir="${TF_BOOTSTRAP_DIR}" apply -input=false -auto-approve \
+  hello::run terraform -chdir="${TF_BOOTSTRAP_DIR}" init -input=false
+  hello::run terraform -chdir="${TF_BOOTSTRAP_DIR}" workspace select -or-create=true "${ACCOUNT}-${REGION}"
+  hello::run terraform -chdir="${TF_BOOTSTRAP_DIR}" apply -input=false -auto-approve \
     -var="region=${REGION}" -var="bucket_name=${BUCKET}"
-  [[ "$(state_bucket_status "${BUCKET}" "${ACCOUNT}" "${REGION}")" == exists ]] ||
-    fail "the bootstrap stack finished but s3://${BUCKET} is still not visible"
+  [[ "$(hello::state_bucket_status "${BUCKET}" "${ACCOUNT}" "${REGION}")" == exists ]] ||
+    hello::fail "the bootstrap stack finished but s3://${BUCKET} is still not visible"
   BUCKET_STATUS=exists
   CHANGES+=("created state bucket ${BUCKET}")
 }
@@ -240,32 +240,32 @@ step_infrastructure() {
     # Only with --plan-only: plan a copy against an empty local state.
     tf_dir="${TEMP_DIR}/terraform"
     copy_for_plan_only "${tf_dir}"
-    run terraform -chdir="${tf_dir}" init -input=false
+    hello::run terraform -chdir="${tf_dir}" init -input=false
   else
-    terraform_init_backend "${BUCKET}" "${STATE_KEY}" "${REGION}"
+    hello::terraform_init_backend "${BUCKET}" "${STATE_KEY}" "${REGION}"
   fi
 
   local status=0
-  run terraform -chdir="${tf_dir}" plan -input=false -lock-timeout=5m -detailed-exitcode \
+  hello::run terraform -chdir="${tf_dir}" plan -input=false -lock-timeout=5m -detailed-exitcode \
     -out="${PLAN_FILE}" "${TF_VAR_ARGS[@]}" || status=$?
   case ${status} in
     0)
-      info "  no infrastructure changes"
+      hello::info "  no infrastructure changes"
       ;;
     2)
       if ((PLAN_ONLY)); then
-        info "  the plan above has changes; run without --plan-only to apply them"
+        hello::info "  the plan above has changes; run without --plan-only to apply them"
         return
       fi
       if ((!ASSUME_YES)); then
-        require_typed_answer "Apply the plan above to account ${ACCOUNT} (${ENVIRONMENT}, ${REGION})?" yes
+        hello::require_typed_answer "Apply the plan above to account ${ACCOUNT} (${ENVIRONMENT}, ${REGION})?" yes
       fi
       # The saved plan is what was shown; Terraform refuses it if the state moved since.
-      run terraform -chdir="${tf_dir}" apply -input=false -lock-timeout=5m "${PLAN_FILE}"
+      hello::run terraform -chdir="${tf_dir}" apply -input=false -lock-timeout=5m "${PLAN_FILE}"
       CHANGES+=("applied Terraform plan")
       ;;
     *)
-      fail "terraform plan failed"
+      hello::fail "terraform plan failed"
       ;;
   esac
   rm -f "${PLAN_FILE}"
@@ -273,12 +273,12 @@ step_infrastructure() {
 
   local name
   for name in cluster_name region ecr_repository_url target_group_arn app_url vpc_cidr; do
-    OUT[${name}]="$(terraform_output "${name}")" || fail "Terraform output '${name}' is missing"
-    [[ -n ${OUT[${name}]} ]] || fail "Terraform output '${name}' is empty"
+    OUT[${name}]="$(hello::terraform_output "${name}")" || hello::fail "Terraform output '${name}' is missing"
+    [[ -n ${OUT[${name}]} ]] || hello::fail "Terraform output '${name}' is empty"
   done
   [[ ${OUT[region]} == "${REGION}" ]] ||
-    fail "the state's region (${OUT[region]}) differs from --region ${REGION}: use --region ${OUT[region]}"
-  info "  cluster ${OUT[cluster_name]}, repository ${OUT[ecr_repository_url]}"
+    hello::fail "the state's region (${OUT[region]}) differs from --region ${REGION}: use --region ${OUT[region]}"
+  hello::info "  cluster ${OUT[cluster_name]}, repository ${OUT[ecr_repository_url]}"
 }
 
 copy_for_plan_only() {
@@ -295,49 +295,49 @@ copy_for_plan_only() {
 step_image() {
   local repo_url=${OUT[ecr_repository_url]}
   local repository=${repo_url#*/} digest=""
-  digest="$(ecr_digest "${REGION}" "${repository}" "${IMAGE_TAG}" 2>/dev/null || true)"
+  digest="$(hello::ecr_digest "${REGION}" "${repository}" "${IMAGE_TAG}" 2>/dev/null || true)"
   if [[ ${digest} =~ ^sha256:[0-9a-f]{64}$ ]]; then
-    info "  ${repository}:${IMAGE_TAG} is already in ECR: nothing to build or push"
+    hello::info "  ${repository}:${IMAGE_TAG} is already in ECR: nothing to build or push"
   else
     local local_image="${PROJECT}-server:${IMAGE_TAG%%-dirty-*}"
     if [[ -n ${IMAGE_TAG_FLAG} ]]; then
       local_image="${PROJECT}-server:${IMAGE_TAG_FLAG}"
       docker image inspect --format '{{.Id}}' "${local_image}" >/dev/null 2>&1 ||
-        fail "image tag ${IMAGE_TAG_FLAG} is neither in ECR nor local (${local_image}); omit --image-tag to build the current commit"
+        hello::fail "image tag ${IMAGE_TAG_FLAG} is neither in ECR nor local (${local_image}); omit --image-tag to build the current commit"
     else
-      run make -C "${ROOT}" image
+      hello::run make -C "${ROOT}" image
     fi
-    ecr_push "${REGION}" "${local_image}" "${repo_url}" "${IMAGE_TAG}" "${WORK_DIR}"
-    digest="$(capture ecr_digest "${REGION}" "${repository}" "${IMAGE_TAG}")" || fail "cannot read the digest of the pushed image"
+    hello::ecr_push "${REGION}" "${local_image}" "${repo_url}" "${IMAGE_TAG}" "${WORK_DIR}"
+    digest="$(hello::capture hello::ecr_digest "${REGION}" "${repository}" "${IMAGE_TAG}")" || hello::fail "cannot read the digest of the pushed image"
     CHANGES+=("pushed ${repository}:${IMAGE_TAG}")
   fi
-  [[ ${digest} =~ ^sha256:[0-9a-f]{64}$ ]] || fail "unexpected image digest '${digest}'"
+  [[ ${digest} =~ ^sha256:[0-9a-f]{64}$ ]] || hello::fail "unexpected image digest '${digest}'"
   IMAGE_REF="${repo_url}@${digest}"
-  info "  image ${IMAGE_REF}"
+  hello::info "  image ${IMAGE_REF}"
 }
 
 # --- 5 kubernetes ----------------------------------------------------------------
 
 step_kubernetes() {
   local cluster=${OUT[cluster_name]} manifests="${WORK_DIR}/manifests"
-  run aws eks update-kubeconfig --region "${REGION}" --name "${cluster}" --alias "${cluster}"
+  hello::run aws eks update-kubeconfig --region "${REGION}" --name "${cluster}" --alias "${cluster}"
   # A fresh directory each run; kept after the run to show what was applied.
   rm -rf "${manifests}"
   mkdir -p "${manifests}"
-  if ! run kubectl --context "${cluster}" version --request-timeout=20s; then
-    fail "the Kubernetes API of ${cluster} is not reachable from here: the endpoint is private unless --api-cidr (or cluster_endpoint_public_access in the tfvars) admits this machine; run with --api-cidr auto, or from inside the VPC"
+  if ! hello::run kubectl --context "${cluster}" version --request-timeout=20s; then
+    hello::fail "the Kubernetes API of ${cluster} is not reachable from here: the endpoint is private unless --api-cidr (or cluster_endpoint_public_access in the tfvars) admits this machine; run with --api-cidr auto, or from inside the VPC"
   fi
-  run "${PREPARE_OVERLAY}" --image "${IMAGE_REF}" --vpc-cidr "${OUT[vpc_cidr]}" \
+  hello::run "${PREPARE_OVERLAY}" --image "${IMAGE_REF}" --vpc-cidr "${OUT[vpc_cidr]}" \
     --cluster-name "${cluster}" --region "${REGION}" --dir "${manifests}"
-  run kubectl --context "${cluster}" apply -k "${manifests}"
+  hello::run kubectl --context "${cluster}" apply -k "${manifests}"
   local changed
   changed="$(grep -cE ' (created|configured|serverside-applied)$' "${COMMAND_OUTPUT}" || true)"
   if ((changed > 0)); then
     CHANGES+=("applied ${changed} Kubernetes object(s)")
   else
-    info "  every Kubernetes object is unchanged"
+    hello::info "  every Kubernetes object is unchanged"
   fi
-  info "  rendered manifests: ${manifests}"
+  hello::info "  rendered manifests: ${manifests}"
 }
 
 # --- 6 verify ----------------------------------------------------------------
@@ -355,7 +355,7 @@ wait_until() {
     (($(date +%s) >= deadline)) && break
     sleep "${interval}"
   done
-  fail "${what}: not reached after ${attempts} checks in $(format_duration "${timeout}") (see the last state above)"
+  hello::fail "${what}: not reached after ${attempts} checks in $(hello::format_duration "${timeout}") (see the last state above)"
 }
 
 # One poll: prints the count per state (and one example reason), true when
@@ -366,7 +366,7 @@ targets_healthy() {
     --query 'TargetHealthDescriptions[].[Target.Id,TargetHealth.State,TargetHealth.Reason]' --output text 2>&1)" ||
     status=$?
   if ((status != 0)); then
-    note "  describe-target-health failed: ${out}"
+    hello::note "  describe-target-health failed: ${out}"
     return 1
   fi
   local -A counts=()
@@ -382,7 +382,7 @@ targets_healthy() {
   done <<<"${out}"
   local summary="" s
   for s in "${!counts[@]}"; do summary+="${counts[${s}]} ${s}, "; done
-  note "  targets: ${summary:-none registered yet, }$(date +%H:%M:%S)${example:+ (${example})}"
+  hello::note "  targets: ${summary:-none registered yet, }$(date +%H:%M:%S)${example:+ (${example})}"
   ((total > 0 && healthy == total))
 }
 
@@ -392,23 +392,23 @@ answers_hello() {
   if ((status == 0)) && [[ ${body} == "Hello, world!" ]]; then
     return 0
   fi
-  note "  ${OUT[app_url]}: ${body:0:120} ($(date +%H:%M:%S))"
+  hello::note "  ${OUT[app_url]}: ${body:0:120} ($(date +%H:%M:%S))"
   return 1
 }
 
 step_verify() {
   local cluster=${OUT[cluster_name]} rollout_timeout=${HELLO_ROLLOUT_TIMEOUT:-600}
   local interval=${HELLO_POLL_INTERVAL:-10}
-  run kubectl --context "${cluster}" -n "${APP_NAMESPACE}" rollout status "deployment/${APP_DEPLOYMENT}" \
+  hello::run kubectl --context "${cluster}" -n "${APP_NAMESPACE}" rollout status "deployment/${APP_DEPLOYMENT}" \
     --timeout="${rollout_timeout}s"
-  run kubectl --context "${cluster}" -n "${AUTOSCALER_NAMESPACE}" rollout status \
+  hello::run kubectl --context "${cluster}" -n "${AUTOSCALER_NAMESPACE}" rollout status \
     "deployment/${AUTOSCALER_DEPLOYMENT}" --timeout="${rollout_timeout}s"
   LAST_COMMAND="aws elbv2 describe-target-health --target-group-arn ${OUT[target_group_arn]}"
   wait_until "every target of the load balancer healthy" "${HELLO_TARGETS_TIMEOUT:-900}" "${interval}" targets_healthy
-  info "  every target is healthy"
+  hello::info "  every target is healthy"
   LAST_COMMAND="curl ${OUT[app_url]}"
   wait_until "${OUT[app_url]} answering Hello, world!" "${HELLO_HTTP_TIMEOUT:-600}" "${interval}" answers_hello
-  info "  ${OUT[app_url]} answers: Hello, world!"
+  hello::info "  ${OUT[app_url]} answers: Hello, world!"
 }
 
 # --- main ----------------------------------------------------------------
@@ -423,12 +423,12 @@ print_summary() {
   else
     printf '  changes: %s\n' "$(printf '%s; ' "${CHANGES[@]}" | sed 's/; $//')"
   fi
-  print_step_table
+  hello::print_step_table
 }
 
 main() {
   parse_args "$@"
-  start_run
+  hello::start_run
   RESUME_HINT="fix the cause above, then run the same command again: deploy/scripts/deploy.sh$(printf ' %q' "$@")
     finished steps are detected and skipped"
 
@@ -437,23 +437,23 @@ main() {
   else
     STEP_TOTAL=6
   fi
-  begin_step 1 preflight "tools, versions, credentials, region"
+  hello::begin_step 1 preflight "tools, versions, credentials, region"
   step_preflight
-  begin_step 2 state-bucket "Terraform state bucket"
+  hello::begin_step 2 state-bucket "Terraform state bucket"
   step_state_bucket
-  begin_step 3 infrastructure "terraform init, plan, apply"
+  hello::begin_step 3 infrastructure "terraform init, plan, apply"
   step_infrastructure
   if ((PLAN_ONLY)); then
-    print_step_table
+    hello::print_step_table
     return 0
   fi
-  begin_step 4 image "build, push to ECR, resolve the digest"
+  hello::begin_step 4 image "build, push to ECR, resolve the digest"
   step_image
-  begin_step 5 kubernetes "kubeconfig, Cluster Autoscaler and app manifests"
+  hello::begin_step 5 kubernetes "kubeconfig, Cluster Autoscaler and app manifests"
   step_kubernetes
-  begin_step 6 verify "rollout, load balancer targets, HTTP"
+  hello::begin_step 6 verify "rollout, load balancer targets, HTTP"
   step_verify
-  finish_step
+  hello::finish_step
   print_summary
 }
 

@@ -46,7 +46,7 @@ parse_args() {
     case "$1" in
       --env | --region)
         if (($# < 2)) || [[ -z $2 || $2 == --* ]]; then
-          die_prereq "$1 needs a value (see --help)"
+          hello::die_prereq "$1 needs a value (see --help)"
         fi
         if [[ $1 == --env ]]; then ENVIRONMENT=$2; else REGION_FLAG=$2; fi
         shift 2
@@ -59,10 +59,10 @@ parse_args() {
       --purge-state) PURGE_STATE=1 && shift ;;
       --skip-kubernetes) SKIP_KUBERNETES=1 && shift ;;
       -h | --help) usage && exit 0 ;;
-      *) die_prereq "unknown argument '$1' (see --help)" ;;
+      *) hello::die_prereq "unknown argument '$1' (see --help)" ;;
     esac
   done
-  [[ -n ${ENVIRONMENT} ]] || die_prereq "--env is required (dev or prod; see --help)"
+  [[ -n ${ENVIRONMENT} ]] || hello::die_prereq "--env is required (dev or prod; see --help)"
 }
 
 ACCOUNT=""
@@ -77,37 +77,37 @@ declare -A OUT=()
 # --- 1 preflight ----------------------------------------------------------------
 
 step_preflight() {
-  validate_env "${ENVIRONMENT}"
-  REGION="$(resolve_region "${ENVIRONMENT}" "${REGION_FLAG}")"
-  validate_region "${REGION}"
-  require_positive_int_env HELLO_DELETE_TIMEOUT
+  hello::validate_env "${ENVIRONMENT}"
+  REGION="$(hello::resolve_region "${ENVIRONMENT}" "${REGION_FLAG}")"
+  hello::validate_region "${REGION}"
+  hello::require_positive_int_env HELLO_DELETE_TIMEOUT
   if ((SKIP_KUBERNETES)); then
-    require_tools aws terraform
-    probe_prerequisites "${REGION}" aws terraform
-    require_versions aws terraform
+    hello::require_tools aws terraform
+    hello::probe_prerequisites "${REGION}" aws terraform
+    hello::require_versions aws terraform
   else
-    [[ -x ${PREPARE_OVERLAY} ]] || die_prereq "${PREPARE_OVERLAY#"${ROOT}/"} is missing or not executable"
-    require_tools aws terraform kubectl
-    probe_prerequisites "${REGION}" aws terraform kubectl
-    require_versions aws terraform kubectl
+    [[ -x ${PREPARE_OVERLAY} ]] || hello::die_prereq "${PREPARE_OVERLAY#"${ROOT}/"} is missing or not executable"
+    hello::require_tools aws terraform kubectl
+    hello::probe_prerequisites "${REGION}" aws terraform kubectl
+    hello::require_versions aws terraform kubectl
   fi
-  ACCOUNT="$(require_aws_identity)"
-  BUCKET="$(state_bucket_name "${ACCOUNT}" "${REGION}")"
-  STATE_KEY="$(state_key "${ENVIRONMENT}")"
-  WORK_DIR="$(work_dir_for "${ACCOUNT}" "${REGION}" "${ENVIRONMENT}")"
+  ACCOUNT="$(hello::require_aws_identity)"
+  BUCKET="$(hello::state_bucket_name "${ACCOUNT}" "${REGION}")"
+  STATE_KEY="$(hello::state_key "${ENVIRONMENT}")"
+  WORK_DIR="$(hello::work_dir_for "${ACCOUNT}" "${REGION}" "${ENVIRONMENT}")"
   mkdir -p "${WORK_DIR}"
   export TF_DATA_DIR="${WORK_DIR}/terraform"
   export TF_IN_AUTOMATION=1 TF_INPUT=0
   TF_VAR_ARGS=(-var-file="environments/${ENVIRONMENT}.tfvars" -var="region=${REGION}")
-  info "  account ${ACCOUNT}, region ${REGION}, environment ${ENVIRONMENT}"
+  hello::info "  account ${ACCOUNT}, region ${REGION}, environment ${ENVIRONMENT}"
 
   # Both questions come before any change, so a wrong answer leaves everything as it was.
   if ((!ASSUME_YES)); then
-    require_typed_answer "This destroys ${PROJECT}-${ENVIRONMENT} (cluster, load balancer, network, images) in account ${ACCOUNT}, ${REGION}." \
+    hello::require_typed_answer "This destroys ${PROJECT}-${ENVIRONMENT} (cluster, load balancer, network, images) in account ${ACCOUNT}, ${REGION}." \
       "${ENVIRONMENT}"
   fi
   if ((PURGE_STATE)); then
-    require_typed_answer "--purge-state also deletes s3://${BUCKET}/${STATE_KEY} (every version) and the bucket if it is then empty." \
+    hello::require_typed_answer "--purge-state also deletes s3://${BUCKET}/${STATE_KEY} (every version) and the bucket if it is then empty." \
       "${BUCKET}"
   fi
 }
@@ -116,13 +116,13 @@ step_preflight() {
 
 # No state bucket means nothing was ever deployed here (DEPLOYED=0).
 step_state() {
-  if [[ "$(state_bucket_status "${BUCKET}" "${ACCOUNT}" "${REGION}")" == missing ]]; then
-    info "  s3://${BUCKET} does not exist: nothing was deployed to ${ACCOUNT} in ${REGION}"
+  if [[ "$(hello::state_bucket_status "${BUCKET}" "${ACCOUNT}" "${REGION}")" == missing ]]; then
+    hello::info "  s3://${BUCKET} does not exist: nothing was deployed to ${ACCOUNT} in ${REGION}"
     DEPLOYED=0
     return
   fi
   DEPLOYED=1
-  terraform_init_backend "${BUCKET}" "${STATE_KEY}" "${REGION}"
+  hello::terraform_init_backend "${BUCKET}" "${STATE_KEY}" "${REGION}"
   local name value
   for name in cluster_name ecr_repository_url vpc_cidr; do
     # An empty or partial state has no outputs: those parts are skipped.
@@ -130,7 +130,7 @@ step_state() {
       OUT[${name}]=${value}
     fi
   done
-  info "  cluster: ${OUT[cluster_name]:-none in the state}; repository: ${OUT[ecr_repository_url]:-none in the state}"
+  hello::info "  cluster: ${OUT[cluster_name]:-none in the state}; repository: ${OUT[ecr_repository_url]:-none in the state}"
 }
 
 # --- 3 kubernetes ----------------------------------------------------------------
@@ -138,37 +138,37 @@ step_state() {
 step_kubernetes() {
   local cluster=${OUT[cluster_name]:-}
   if ((SKIP_KUBERNETES)); then
-    warn "--skip-kubernetes: Kubernetes objects are left to die with the cluster"
+    hello::warn "--skip-kubernetes: Kubernetes objects are left to die with the cluster"
     return
   fi
   if [[ -z ${cluster} ]]; then
-    info "  no cluster in the state: nothing to delete"
+    hello::info "  no cluster in the state: nothing to delete"
     return
   fi
   local cluster_status
   cluster_status="$(aws eks describe-cluster --region "${REGION}" --name "${cluster}" --query cluster.status \
     --output text 2>&1)" || {
     if grep -q ResourceNotFoundException <<<"${cluster_status}"; then
-      info "  cluster ${cluster} does not exist: nothing to delete"
+      hello::info "  cluster ${cluster} does not exist: nothing to delete"
       return
     fi
     printf '%s\n' "${cluster_status}" >"${COMMAND_OUTPUT}"
     LAST_COMMAND="aws eks describe-cluster --name ${cluster}" LAST_COMMAND_STATUS=1
-    fail "cannot read the state of cluster ${cluster}"
+    hello::fail "cannot read the state of cluster ${cluster}"
   }
   [[ ${cluster_status} == ACTIVE ]] ||
-    fail "cluster ${cluster} is ${cluster_status}; wait until it is ACTIVE, or pass --skip-kubernetes"
-  run aws eks update-kubeconfig --region "${REGION}" --name "${cluster}" --alias "${cluster}"
-  if ! run kubectl --context "${cluster}" version --request-timeout=20s; then
-    fail "the Kubernetes API of ${cluster} is not reachable from here (a private endpoint?): run from where deploy.sh ran, or pass --skip-kubernetes"
+    hello::fail "cluster ${cluster} is ${cluster_status}; wait until it is ACTIVE, or pass --skip-kubernetes"
+  hello::run aws eks update-kubeconfig --region "${REGION}" --name "${cluster}" --alias "${cluster}"
+  if ! hello::run kubectl --context "${cluster}" version --request-timeout=20s; then
+    hello::fail "the Kubernetes API of ${cluster} is not reachable from here (a private endpoint?): run from where deploy.sh ran, or pass --skip-kubernetes"
   fi
   # Deletion matches objects by kind and name, so any well-formed digest renders
   # the same set; the one the aws overlay commits as a placeholder is used.
   local manifests="${TEMP_DIR}/manifests"
   mkdir -p "${manifests}"
-  run "${PREPARE_OVERLAY}" --image "${OUT[ecr_repository_url]:-${PROJECT}-server}@sha256:$(printf '0%.0s' {1..64})" \
+  hello::run "${PREPARE_OVERLAY}" --image "${OUT[ecr_repository_url]:-${PROJECT}-server}@sha256:$(printf '0%.0s' {1..64})" \
     --vpc-cidr "${OUT[vpc_cidr]:-10.0.0.0/16}" --cluster-name "${cluster}" --region "${REGION}" --dir "${manifests}"
-  run kubectl --context "${cluster}" delete -k "${manifests}" --ignore-not-found=true --wait=true \
+  hello::run kubectl --context "${cluster}" delete -k "${manifests}" --ignore-not-found=true --wait=true \
     --timeout="${HELLO_DELETE_TIMEOUT:-600}s"
 }
 
@@ -185,7 +185,7 @@ empty_ecr_repository() {
     fi
     printf '%s\n' "${digests}" >"${COMMAND_OUTPUT}"
     LAST_COMMAND="aws ecr list-images --repository-name ${repository}" LAST_COMMAND_STATUS=${status}
-    fail "cannot list the images of ${repository}"
+    hello::fail "cannot list the images of ${repository}"
   fi
   local -a ids=()
   local digest
@@ -194,10 +194,10 @@ empty_ecr_repository() {
   done
   local i
   for ((i = 0; i < ${#ids[@]}; i += 100)); do
-    run aws ecr batch-delete-image --region "${REGION}" --repository-name "${repository}" \
+    hello::run aws ecr batch-delete-image --region "${REGION}" --repository-name "${repository}" \
       --image-ids "${ids[@]:i:100}" --output text
   done
-  info "  deleted ${#ids[@]} image(s) from ${repository}"
+  hello::info "  deleted ${#ids[@]} image(s) from ${repository}"
 }
 
 step_infrastructure() {
@@ -207,12 +207,12 @@ step_infrastructure() {
   # A load balancer with deletion protection (prod) cannot be destroyed: turn it off
   # first, touching nothing else. Only when it exists: -target would create it.
   local alb
-  alb="$(capture terraform -chdir="${TF_DIR}" state list aws_lb.this)" || fail "cannot read the Terraform state"
+  alb="$(hello::capture terraform -chdir="${TF_DIR}" state list aws_lb.this)" || hello::fail "cannot read the Terraform state"
   if [[ -n ${alb} ]]; then
-    run terraform -chdir="${TF_DIR}" apply -input=false -auto-approve -lock-timeout=5m -target=aws_lb.this \
+    hello::run terraform -chdir="${TF_DIR}" apply -input=false -auto-approve -lock-timeout=5m -target=aws_lb.this \
       "${TF_VAR_ARGS[@]}" -var=alb_deletion_protection=false
   fi
-  run terraform -chdir="${TF_DIR}" destroy -input=false -auto-approve -lock-timeout=5m "${TF_VAR_ARGS[@]}"
+  hello::run terraform -chdir="${TF_DIR}" destroy -input=false -auto-approve -lock-timeout=5m "${TF_VAR_ARGS[@]}"
 }
 
 # --- 5 purge-state ----------------------------------------------------------------
@@ -221,7 +221,7 @@ step_infrastructure() {
 list_state_versions() {
   local field
   for field in Versions DeleteMarkers; do
-    capture aws s3api list-object-versions --region "${REGION}" --bucket "${BUCKET}" --prefix "$1" \
+    hello::capture aws s3api list-object-versions --region "${REGION}" --bucket "${BUCKET}" --prefix "$1" \
       --query "${field}[].[Key,VersionId]" --output text
     echo
   done | sed '/^None$/d; /^[[:space:]]*$/d'
@@ -233,12 +233,12 @@ delete_versions() {
   for line in "${lines[@]}"; do
     key=${line%%$'\t'*} version=${line#*$'\t'}
     [[ ${key} =~ ^[A-Za-z0-9._/-]+$ && ${version} =~ ^[A-Za-z0-9._-]+$ ]] ||
-      fail "unexpected object version '${line}' in s3://${BUCKET}"
+      hello::fail "unexpected object version '${line}' in s3://${BUCKET}"
     ((i++ > 0)) && json+=','
     json+="{\"Key\":\"${key}\",\"VersionId\":\"${version}\"}"
   done
   json+='],"Quiet":true}'
-  run aws s3api delete-objects --region "${REGION}" --bucket "${BUCKET}" --delete "${json}"
+  hello::run aws s3api delete-objects --region "${REGION}" --bucket "${BUCKET}" --delete "${json}"
 }
 
 step_purge_state() {
@@ -250,47 +250,47 @@ step_purge_state() {
   for ((i = 0; i < ${#versions[@]}; i += 1000)); do
     delete_versions "${versions[@]:i:1000}"
   done
-  info "  deleted ${#versions[@]} version(s) under s3://${BUCKET}/${prefix}"
+  hello::info "  deleted ${#versions[@]} version(s) under s3://${BUCKET}/${prefix}"
 
   local others
-  others="$(capture aws s3api list-object-versions --region "${REGION}" --bucket "${BUCKET}" --max-items 1 \
+  others="$(hello::capture aws s3api list-object-versions --region "${REGION}" --bucket "${BUCKET}" --max-items 1 \
     --query '[Versions[0].Key, DeleteMarkers[0].Key]' --output text)"
   if [[ -n "$(tr -d '[:space:]' <<<"${others//None/}")" ]]; then
-    info "  s3://${BUCKET} still holds another environment's state (${others//[[:space:]]None/}): the bucket is kept"
+    hello::info "  s3://${BUCKET} still holds another environment's state (${others//[[:space:]]None/}): the bucket is kept"
     return
   fi
   # The bootstrap stack protects the bucket (prevent_destroy), so the purge deletes it
   # directly; its local state then plans a new bucket on the next deploy.
-  run aws s3api delete-bucket --region "${REGION}" --bucket "${BUCKET}" --expected-bucket-owner "${ACCOUNT}"
-  info "  deleted s3://${BUCKET}"
+  hello::run aws s3api delete-bucket --region "${REGION}" --bucket "${BUCKET}" --expected-bucket-owner "${ACCOUNT}"
+  hello::info "  deleted s3://${BUCKET}"
 }
 
 # --- main ----------------------------------------------------------------
 
 main() {
   parse_args "$@"
-  start_run
+  hello::start_run
   RESUME_HINT="fix the cause above, then run the same command again: deploy/scripts/destroy.sh$(printf ' %q' "$@")"
   STEP_TOTAL=$((PURGE_STATE ? 5 : 4))
 
-  begin_step 1 preflight "tools, versions, credentials, confirmation"
+  hello::begin_step 1 preflight "tools, versions, credentials, confirmation"
   step_preflight
-  begin_step 2 state "Terraform state"
+  hello::begin_step 2 state "Terraform state"
   step_state
   if ((DEPLOYED)); then
-    begin_step 3 kubernetes "delete the app and the Cluster Autoscaler"
+    hello::begin_step 3 kubernetes "delete the app and the Cluster Autoscaler"
     step_kubernetes
-    begin_step 4 infrastructure "empty ECR, terraform destroy"
+    hello::begin_step 4 infrastructure "empty ECR, terraform destroy"
     step_infrastructure
     if ((PURGE_STATE)); then
-      begin_step 5 purge-state "delete the state and the state bucket"
+      hello::begin_step 5 purge-state "delete the state and the state bucket"
       step_purge_state
     fi
   fi
-  finish_step
+  hello::finish_step
   printf '\n%s✓ %s-%s is destroyed%s in account %s, %s\n' "${GREEN}${BOLD}" "${PROJECT}" "${ENVIRONMENT}" "${RESET}" \
     "${ACCOUNT}" "${REGION}"
-  print_step_table
+  hello::print_step_table
 }
 
 main "$@"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Shared by deploy.sh and destroy.sh: output, numbered steps with timings, the
-# failure report, prerequisite checks, and the names both scripts must agree on
-# (state bucket, state key, working directory). Sourced, never executed.
+# Shared by deploy.sh, destroy.sh and push-image: output, numbered steps with
+# timings, the failure report, prerequisite checks, and the names the scripts
+# must agree on (state bucket, state key, working directory). Sourced, never
+# executed. Every function it defines is named hello::*, so sourcing it cannot
+# replace a function of the caller (a `run`, `fail` or `info` of its own, or
+# bats' `run` in the tests); its globals are the UPPER_CASE names below.
 # shellcheck disable=SC2034  # the constants and colours are used by the scripts that source this file
 
 if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
@@ -59,23 +62,23 @@ else
   BOLD="" DIM="" RED="" GREEN="" YELLOW="" RESET=""
 fi
 
-info() { printf '%s\n' "$*"; }
-note() { printf '%s%s%s\n' "${DIM}" "$*" "${RESET}"; }
-warn() { printf '%swarning:%s %s\n' "${YELLOW}" "${RESET}" "$*" >&2; }
+hello::info() { printf '%s\n' "$*"; }
+hello::note() { printf '%s%s%s\n' "${DIM}" "$*" "${RESET}"; }
+hello::warn() { printf '%swarning:%s %s\n' "${YELLOW}" "${RESET}" "$*" >&2; }
 
 # A step failed: the EXIT trap prints the step, the command's output and how to resume.
-fail() {
+hello::fail() {
   printf '%serror:%s %s\n' "${RED}" "${RESET}" "$*" >&2
   exit "${EXIT_FAILED}"
 }
 
 # Bad usage or a missing prerequisite: nothing has been changed yet.
-die_prereq() {
+hello::die_prereq() {
   printf '%s: %s\n' "${SCRIPT_NAME}" "$*" >&2
   exit "${EXIT_PREREQ}"
 }
 
-format_duration() {
+hello::format_duration() {
   local seconds=$1
   if ((seconds >= 3600)); then
     printf '%d:%02d:%02d' $((seconds / 3600)) $((seconds % 3600 / 60)) $((seconds % 60))
@@ -84,12 +87,12 @@ format_duration() {
   fi
 }
 
-elapsed_total() { echo $(($(date +%s) - RUN_STARTED_AT)); }
+hello::elapsed_total() { echo $(($(date +%s) - RUN_STARTED_AT)); }
 
 # Before a run changes anything: the exit and interrupt traps, and a scratch
 # directory that keeps the last command's output for the failure report.
-start_run() {
-  install_traps
+hello::start_run() {
+  hello::install_traps
   TEMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/${PROJECT}-${SCRIPT_NAME%.sh}.XXXXXX")"
   COMMAND_OUTPUT="${TEMP_DIR}/command-output"
   : >"${COMMAND_OUTPUT}"
@@ -97,7 +100,7 @@ start_run() {
 
 # --- steps --------------------------------------------------------------------
 
-finish_step() {
+hello::finish_step() {
   if [[ -n ${CURRENT_STEP} ]]; then
     STEP_NAMES+=("${CURRENT_STEP_NUMBER} ${CURRENT_STEP}")
     STEP_SECONDS+=($(($(date +%s) - STEP_STARTED_AT)))
@@ -107,30 +110,30 @@ finish_step() {
 
 # Prints the numbered banner; the step's function runs in this shell so that the
 # values it finds (outputs, digest) are visible to the next steps.
-begin_step() {
-  finish_step
+hello::begin_step() {
+  hello::finish_step
   CURRENT_STEP_NUMBER=$1
   CURRENT_STEP=$2
   local title=$3
   STEP_STARTED_AT="$(date +%s)"
   printf '\n%s==> [%d/%d] %s: %s%s  %s(%s elapsed)%s\n' "${BOLD}" "$1" "${STEP_TOTAL}" "$2" "${title}" "${RESET}" \
-    "${DIM}" "$(format_duration "$(elapsed_total)")" "${RESET}"
+    "${DIM}" "$(hello::format_duration "$(hello::elapsed_total)")" "${RESET}"
 }
 
-print_step_table() {
-  finish_step
+hello::print_step_table() {
+  hello::finish_step
   local i
   printf '\n  %-28s %10s\n' "step" "duration"
   for i in "${!STEP_NAMES[@]}"; do
-    printf '  %-28s %10s\n' "${STEP_NAMES[i]}" "$(format_duration "${STEP_SECONDS[i]}")"
+    printf '  %-28s %10s\n' "${STEP_NAMES[i]}" "$(hello::format_duration "${STEP_SECONDS[i]}")"
   done
-  printf '  %-28s %10s\n' "total" "$(format_duration "$(elapsed_total)")"
+  printf '  %-28s %10s\n' "total" "$(hello::format_duration "$(hello::elapsed_total)")"
 }
 
 # Runs one external command: echoes it, streams its output, keeps a copy so a
 # failure can show its last lines. Returns the command's status (the caller
 # decides: a plain call stops the step through `set -e`).
-run() {
+hello::run() {
   LAST_COMMAND="${RUN_DISPLAY:-$*}"
   printf '%s$ %s%s\n' "${DIM}" "${LAST_COMMAND}" "${RESET}"
   local status=0
@@ -139,13 +142,13 @@ run() {
   return "${status}"
 }
 
-# RUN_DISPLAY=text before `run` shows that text instead of the arguments
+# RUN_DISPLAY=text before `hello::run` shows that text instead of the arguments
 # (for a function that wraps a pipeline).
 RUN_DISPLAY=""
 
-# Like run, for commands whose stdout is a value: stdout is captured, stderr is
+# Like hello::run, for commands whose stdout is a value: stdout is captured, stderr is
 # kept for the failure report.
-capture() {
+hello::capture() {
   LAST_COMMAND="$*"
   local status=0 out
   out="$("$@" 2>"${COMMAND_OUTPUT}")" || status=$?
@@ -157,7 +160,7 @@ capture() {
   printf '%s' "${out}"
 }
 
-report_failure() {
+hello::report_failure() {
   local status=$1 step_seconds=$(($(date +%s) - STEP_STARTED_AT))
   if ((status == EXIT_PREREQ)); then
     printf '\n%s✗ step %d/%d "%s" stopped%s before this step changed anything (the reason is above)\n' \
@@ -166,7 +169,7 @@ report_failure() {
   fi
   {
     printf '\n%s✗ step %d/%d "%s" failed%s (exit %d, after %s)\n' "${RED}${BOLD}" "${CURRENT_STEP_NUMBER}" \
-      "${STEP_TOTAL}" "${CURRENT_STEP}" "${RESET}" "${status}" "$(format_duration "${step_seconds}")"
+      "${STEP_TOTAL}" "${CURRENT_STEP}" "${RESET}" "${status}" "$(hello::format_duration "${step_seconds}")"
     if ((LAST_COMMAND_STATUS != 0)) && [[ -n ${LAST_COMMAND} ]]; then
       printf '  command: %s (exit %d)\n' "${LAST_COMMAND}" "${LAST_COMMAND_STATUS}"
       if [[ -s ${COMMAND_OUTPUT} ]]; then
@@ -180,7 +183,7 @@ report_failure() {
   } >&2
 }
 
-on_exit() {
+hello::on_exit() {
   local status=$?
   trap - EXIT
   if ((status != 0)) && [[ -n ${CURRENT_STEP} ]]; then
@@ -189,7 +192,7 @@ on_exit() {
     elif ((status != EXIT_PREREQ)); then
       status=${EXIT_FAILED}
     fi
-    report_failure "${status}"
+    hello::report_failure "${status}"
   fi
   if [[ -n ${TEMP_DIR} && -d ${TEMP_DIR} ]]; then
     rm -rf "${TEMP_DIR}"
@@ -200,36 +203,36 @@ on_exit() {
   exit "${status}"
 }
 
-on_interrupt() {
+hello::on_interrupt() {
   INTERRUPTED=1
   exit 130
 }
 
-install_traps() {
-  trap on_exit EXIT
-  trap on_interrupt INT TERM
+hello::install_traps() {
+  trap hello::on_exit EXIT
+  trap hello::on_interrupt INT TERM
 }
 
 # --- prompts ------------------------------------------------------------------
 
 # Asks for an exact answer on stdin (bounded wait); anything else aborts with
 # exit 2 before the change it guards.
-require_typed_answer() {
+hello::require_typed_answer() {
   local prompt=$1 expected=$2 answer=""
   printf '%s\n  Type %s%s%s to continue: ' "${prompt}" "${BOLD}" "${expected}" "${RESET}"
   if ! IFS= read -r -t "${HELLO_PROMPT_TIMEOUT:-600}" answer; then
     printf '\n'
-    die_prereq "no answer on standard input (closed or timed out); run it in a terminal, or pass --yes where the script allows it"
+    hello::die_prereq "no answer on standard input (closed or timed out); run it in a terminal, or pass --yes where the script allows it"
   fi
   [[ -t 0 ]] || printf '%s\n' "${answer}"
   if [[ ${answer} != "${expected}" ]]; then
-    die_prereq "answer was '${answer}', expected '${expected}': nothing was changed by this step"
+    hello::die_prereq "answer was '${answer}', expected '${expected}': nothing was changed by this step"
   fi
 }
 
 # --- prerequisites ------------------------------------------------------------
 
-install_hint() {
+hello::install_hint() {
   case "$1" in
     aws) echo "AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
     terraform) echo "Terraform >= ${MIN_TERRAFORM}: https://developer.hashicorp.com/terraform/install" ;;
@@ -243,7 +246,7 @@ install_hint() {
 }
 
 # All missing tools are reported at once, so one round of installs is enough.
-require_tools() {
+hello::require_tools() {
   local tool
   local -a missing=()
   for tool in "$@"; do
@@ -253,7 +256,7 @@ require_tools() {
     {
       printf '%s: missing required tools: %s\n' "${SCRIPT_NAME}" "${missing[*]}"
       for tool in "${missing[@]}"; do
-        printf '  - %s\n' "$(install_hint "${tool}")"
+        printf '  - %s\n' "$(hello::install_hint "${tool}")"
       done
       printf '  (or run everything from the tools image: make tools-image; see deploy/scripts/README.md)\n'
     } >&2
@@ -261,8 +264,8 @@ require_tools() {
   fi
 }
 
-# version_ge 1.11.4 1.10.0 -> true. Non-numeric suffixes (v, -eks, +dirty) are ignored.
-version_ge() {
+# hello::version_ge 1.11.4 1.10.0 -> true. Non-numeric suffixes (v, -eks, +dirty) are ignored.
+hello::version_ge() {
   local have=$1 want=$2 i
   local -a h w
   IFS=. read -r -a h <<<"$(sed -E 's/^[^0-9]*//; s/[^0-9.].*$//' <<<"${have}")"
@@ -275,11 +278,11 @@ version_ge() {
   return 0
 }
 
-tool_version() {
+hello::tool_version() {
   case "$1" in
     terraform) terraform version 2>/dev/null | sed -nE '1s/^Terraform v([0-9][0-9.]*).*/\1/p' ;;
     kubectl) kubectl version --client 2>/dev/null | sed -nE 's/^Client Version: v?([0-9][0-9.]*).*/\1/p' | head -n 1 ;;
-    aws) aws_cli_version ;;
+    aws) hello::aws_cli_version ;;
     docker) docker version --format '{{.Client.Version}}' 2>/dev/null | sed -nE 's/^([0-9][0-9.]*).*/\1/p' | head -n 1 ;;
   esac
 }
@@ -287,7 +290,7 @@ tool_version() {
 # The official AWS CLI v2 installer and Homebrew keep the version in the install
 # path (.../aws-cli/v2/2.28.11/..., .../Cellar/awscli/2.28.11/...): reading it
 # there avoids one CLI start (about half a second); otherwise ask the CLI.
-aws_cli_version() {
+hello::aws_cli_version() {
   local path
   path="$(readlink -f "$(command -v aws)" 2>/dev/null || true)"
   if [[ ${path} =~ /aws-cli/v2/([0-9]+\.[0-9]+\.[0-9]+)/ || ${path} =~ /Cellar/awscli/([0-9]+\.[0-9]+\.[0-9]+) ]]; then
@@ -297,7 +300,7 @@ aws_cli_version() {
   fi
 }
 
-min_version_of() {
+hello::min_version_of() {
   case "$1" in
     terraform) echo "${MIN_TERRAFORM}" ;;
     kubectl) echo "${MIN_KUBECTL}" ;;
@@ -308,44 +311,44 @@ min_version_of() {
 
 # The slow, read-only probes (tool versions, the Docker engine, the caller
 # identity) run at once, so that a missing prerequisite is reported after about
-# one AWS CLI start; the require_* checks below read their results.
+# one AWS CLI start; the hello::require_* checks below read their results.
 PROBE_DIR=""
 
-probe_prerequisites() {
+hello::probe_prerequisites() {
   local region=$1 tool
   shift
   PROBE_DIR="${TEMP_DIR}/probe"
   mkdir -p "${PROBE_DIR}"
   for tool in "$@"; do
-    (tool_version "${tool}" >"${PROBE_DIR}/version-${tool}" 2>/dev/null || true) &
+    (hello::tool_version "${tool}" >"${PROBE_DIR}/version-${tool}" 2>/dev/null || true) &
   done
   if [[ " $* " == *" docker "* ]]; then
     (if docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then touch "${PROBE_DIR}/docker-engine"; fi) &
   fi
-  probe aws-identity aws sts get-caller-identity --region "${region}" --query Account --output text &
+  hello::probe aws-identity aws sts get-caller-identity --region "${region}" --query Account --output text &
   wait
 }
 
-# probe NAME COMMAND...: output in PROBE_DIR/NAME.out, status in NAME.status.
-probe() {
+# hello::probe NAME COMMAND...: output in PROBE_DIR/NAME.out, status in NAME.status.
+hello::probe() {
   local name=$1 status=0
   shift
   "$@" >"${PROBE_DIR}/${name}.out" 2>&1 || status=$?
   echo "${status}" >"${PROBE_DIR}/${name}.status"
 }
 
-require_versions() {
+hello::require_versions() {
   local tool have want
   local -a problems=()
   for tool in "$@"; do
-    want="$(min_version_of "${tool}")"
+    want="$(hello::min_version_of "${tool}")"
     have="$(cat "${PROBE_DIR}/version-${tool}" 2>/dev/null || true)"
     if [[ -z ${have} ]]; then
-      problems+=("${tool}: could not read its version; $(install_hint "${tool}")")
-    elif ! version_ge "${have}" "${want}"; then
-      problems+=("${tool} ${have} is older than the required ${want}; $(install_hint "${tool}")")
+      problems+=("${tool}: could not read its version; $(hello::install_hint "${tool}")")
+    elif ! hello::version_ge "${have}" "${want}"; then
+      problems+=("${tool} ${have} is older than the required ${want}; $(hello::install_hint "${tool}")")
     else
-      note "  ${tool} ${have} (>= ${want})"
+      hello::note "  ${tool} ${have} (>= ${want})"
     fi
   done
   if ((${#problems[@]} > 0)); then
@@ -355,14 +358,14 @@ require_versions() {
   fi
 }
 
-require_docker_engine() {
+hello::require_docker_engine() {
   if [[ ! -f ${PROBE_DIR}/docker-engine ]]; then
-    die_prereq "the Docker engine is not reachable (docker info failed): start it (sudo systemctl start docker) or set DOCKER_HOST"
+    hello::die_prereq "the Docker engine is not reachable (docker info failed): start it (sudo systemctl start docker) or set DOCKER_HOST"
   fi
 }
 
 # Prints the account id; missing or expired credentials are a prerequisite error.
-require_aws_identity() {
+hello::require_aws_identity() {
   local out status
   out="$(cat "${PROBE_DIR}/aws-identity.out")"
   status="$(cat "${PROBE_DIR}/aws-identity.status")"
@@ -380,37 +383,37 @@ require_aws_identity() {
 
 # The design spreads over three availability zones; a region with fewer (or one
 # not enabled for the account) is rejected before anything is created.
-require_region_usable() {
+hello::require_region_usable() {
   local region=$1 out status=0
   out="$(aws ec2 describe-availability-zones --region "${region}" --filters Name=state,Values=available \
     --query 'length(AvailabilityZones)' --output text 2>&1)" || status=$?
   if ((status != 0)); then
-    die_prereq "region ${region} cannot be used with these credentials (is it enabled for the account?): ${out}"
+    hello::die_prereq "region ${region} cannot be used with these credentials (is it enabled for the account?): ${out}"
   fi
   if ! [[ ${out} =~ ^[0-9]+$ ]] || ((out < 3)); then
-    die_prereq "region ${region} has ${out} available zones; the deployment needs 3"
+    hello::die_prereq "region ${region} has ${out} available zones; the deployment needs 3"
   fi
 }
 
-validate_region() {
-  [[ $1 =~ ^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$ ]] || die_prereq "invalid --region '$1' (expected e.g. eu-west-2)"
+hello::validate_region() {
+  [[ $1 =~ ^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$ ]] || hello::die_prereq "invalid --region '$1' (expected e.g. eu-west-2)"
 }
 
-validate_env() {
+hello::validate_env() {
   local env=$1
-  [[ ${env} =~ ^[a-z][a-z0-9-]{0,15}$ ]] || die_prereq "invalid --env '${env}' (expected dev or prod)"
+  [[ ${env} =~ ^[a-z][a-z0-9-]{0,15}$ ]] || hello::die_prereq "invalid --env '${env}' (expected dev or prod)"
   if [[ ! -f ${TF_DIR}/environments/${env}.tfvars ]]; then
     local available="" file
     for file in "${TF_DIR}"/environments/*.tfvars; do
       [[ -f ${file} ]] && available+="$(basename "${file}" .tfvars) "
     done
-    die_prereq "no environment '${env}': ${TF_DIR#"${ROOT}/"}/environments/${env}.tfvars does not exist (available: ${available:-none})"
+    hello::die_prereq "no environment '${env}': ${TF_DIR#"${ROOT}/"}/environments/${env}.tfvars does not exist (available: ${available:-none})"
   fi
 }
 
 # The region: --region, else the one the environment's tfvars sets, else the
 # Terraform default. The result is passed to Terraform with -var so both agree.
-resolve_region() {
+hello::resolve_region() {
   local env=$1 flag=$2 from_tfvars
   if [[ -n ${flag} ]]; then
     echo "${flag}"
@@ -421,10 +424,10 @@ resolve_region() {
   echo "${from_tfvars:-eu-west-2}"
 }
 
-require_positive_int_env() {
+hello::require_positive_int_env() {
   local name=$1 value=${!1:-}
   if [[ -n ${value} && ! ${value} =~ ^[0-9]+$ ]]; then
-    die_prereq "${name} must be a whole number of seconds (got '${value}')"
+    hello::die_prereq "${name} must be a whole number of seconds (got '${value}')"
   fi
 }
 
@@ -438,19 +441,19 @@ sha256_of_stdin() {
 
 # --- names shared by deploy and destroy ------------------------------------------
 
-state_bucket_name() { echo "${PROJECT}-tfstate-$1-$2"; }
-state_key() { echo "${PROJECT}/$1/terraform.tfstate"; }
+hello::state_bucket_name() { echo "${PROJECT}-tfstate-$1-$2"; }
+hello::state_key() { echo "${PROJECT}/$1/terraform.tfstate"; }
 
 # Terraform's working data (providers, backend settings, plans) lives outside the
 # repository, one directory per account, region and environment, so switching
 # environments never reuses another one's backend and the tree stays clean.
-work_dir_for() {
+hello::work_dir_for() {
   local base="${HELLO_DEPLOY_WORKDIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/${PROJECT}-deploy}"
   echo "${base}/$1-$2-$3"
 }
 
 # exists | missing; anything else (another account owns the name, no access) stops.
-state_bucket_status() {
+hello::state_bucket_status() {
   local bucket=$1 account=$2 region=$3 out status=0
   out="$(aws s3api head-bucket --bucket "${bucket}" --expected-bucket-owner "${account}" --region "${region}" 2>&1)" ||
     status=$?
@@ -462,38 +465,38 @@ state_bucket_status() {
     printf '%s\n' "${out}" >"${COMMAND_OUTPUT}"
     LAST_COMMAND="aws s3api head-bucket --bucket ${bucket}"
     LAST_COMMAND_STATUS=${status}
-    fail "cannot use state bucket ${bucket}: it may belong to another account, or access is denied"
+    hello::fail "cannot use state bucket ${bucket}: it may belong to another account, or access is denied"
   fi
 }
 
 # Main stack: `terraform init` against this environment's state. The lock file
 # is only read when it is committed, so tracked files are never rewritten.
-terraform_init_backend() {
+hello::terraform_init_backend() {
   local bucket=$1 key=$2 region=$3
   local -a lockfile=()
   if [[ -f ${TF_DIR}/.terraform.lock.hcl ]]; then
     lockfile=(-lockfile=readonly)
   fi
-  run terraform -chdir="${TF_DIR}" init -input=false "${lockfile[@]}" \
+  hello::run terraform -chdir="${TF_DIR}" init -input=false "${lockfile[@]}" \
     -backend-config="bucket=${bucket}" -backend-config="key=${key}" -backend-config="region=${region}"
 }
 
 # --- ECR ------------------------------------------------------------------------
 
 # Prints the digest of REPOSITORY:TAG (region, repository, tag); fails when absent.
-ecr_digest() {
+hello::ecr_digest() {
   aws ecr describe-images --region "$1" --repository-name "$2" --image-ids "imageTag=$3" \
     --query 'imageDetails[0].imageDigest' --output text
 }
 
 # A pipe, so the token never appears in a command line or a log.
-ecr_login() {
+hello::ecr_login() {
   aws ecr get-login-password --region "$1" | docker login --username AWS --password-stdin "$2"
 }
 
 # Logs in with a throw-away Docker config, tags LOCAL_IMAGE as REPO_URL:TAG and
 # pushes it; the config (holding the registry token) is removed afterwards.
-ecr_push() {
+hello::ecr_push() {
   local region=$1 local_image=$2 repo_url=$3 tag=$4 config_parent=$5
   local registry=${repo_url%%/*}
   local -x DOCKER_CONFIG="${config_parent}/docker-config"
@@ -501,12 +504,12 @@ ecr_push() {
   rm -rf "${DOCKER_CONFIG}"
   mkdir -m 700 "${DOCKER_CONFIG}"
   RUN_DISPLAY="aws ecr get-login-password --region ${region} | docker login --username AWS --password-stdin ${registry}" \
-    run ecr_login "${region}" "${registry}"
-  run docker tag "${local_image}" "${repo_url}:${tag}"
-  run docker push "${repo_url}:${tag}"
+    hello::run hello::ecr_login "${region}" "${registry}"
+  hello::run docker tag "${local_image}" "${repo_url}:${tag}"
+  hello::run docker push "${repo_url}:${tag}"
   rm -rf "${DOCKER_CONFIG}"
 }
 
-terraform_output() {
-  capture terraform -chdir="${TF_DIR}" output -raw "$1"
+hello::terraform_output() {
+  hello::capture terraform -chdir="${TF_DIR}" output -raw "$1"
 }
