@@ -196,7 +196,7 @@ resolve_image_tag() {
     hello::die_prereq "${ROOT} is not a git checkout with a commit: the image tag is the commit (or pass --image-tag)"
   if [[ -n "$(git -C "${ROOT}" status --porcelain --untracked-files=no)" ]]; then
     local diff_hash
-    diff_hash="$(git -C "${ROOT}" diff HEAD --binary | sha256_of_stdin | cut -c1-8)"
+    diff_hash="$(git -C "${ROOT}" diff HEAD --binary | hello::sha256_of_stdin | cut -c1-8)"
     IMAGE_TAG="${sha}-dirty-${diff_hash}"
     hello::warn "uncommitted changes to tracked files: the image will be tagged ${IMAGE_TAG}"
   else

@@ -431,7 +431,7 @@ hello::require_positive_int_env() {
   fi
 }
 
-sha256_of_stdin() {
+hello::sha256_of_stdin() {
   if command -v sha256sum >/dev/null 2>&1; then
     sha256sum | cut -d' ' -f1
   else
