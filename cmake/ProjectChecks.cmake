@@ -56,13 +56,14 @@ hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selft
 hello_check(terraform.native COMMAND deploy/terraform/tests/tf-validate LABELS terraform TIMEOUT 900)
 hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terraform)
 
-# shellcheck of every script, the tools image Dockerfile lint, the pinned
-# tool installer and the workflow policy; then, apart because they need kubectl
-# (its Kustomize), the deploy/destroy logic against stand-in aws, terraform,
-# kubectl, docker and curl (stub-based: no AWS here).
-hello_check(deploy.scripts COMMAND deploy/scripts/tests/run shellcheck tools install-tools workflows
-  LABELS deploy TIMEOUT 900)
-hello_check(deploy.stubs COMMAND deploy/scripts/tests/run deploy destroy LABELS deploy TIMEOUT 900)
+# bats: shellcheck of every script, the tools image Dockerfile lint, the pinned
+# tool installer, the kubectl pins, the shared library's namespace; then, apart
+# because they need kubectl (its Kustomize), deploy, destroy and push-image with
+# stubbed AWS (stand-in aws, terraform, kubectl, docker, curl, make: no AWS here).
+# And the GitHub workflow policy (node --test).
+hello_check(deploy.scripts COMMAND deploy/scripts/tests/bats-suite scripts LABELS deploy TIMEOUT 900)
+hello_check(deploy.stubs COMMAND deploy/scripts/tests/bats-suite stubs LABELS deploy TIMEOUT 900)
+hello_check(deploy.workflows COMMAND scripts/node-suite deploy/scripts/tests/workflows.test.mjs LABELS deploy)
 
 # Prometheus rules (promtool check/test), the dashboard's PromQL, the local
 # stack's configuration and its timing arithmetic.

@@ -68,7 +68,7 @@ describe('the one line and its exit status', () => {
 describe('kubectl: present and at least the one minimum', () => {
   const suites = [
     ['k8s.manifests', 'deploy/k8s/tests/run', []],
-    ['deploy.stubs', 'deploy/scripts/tests/run', ['deploy', 'destroy']],
+    ['deploy.stubs', 'deploy/scripts/tests/bats-suite', ['stubs']],
   ];
   for (const [name, script, args] of suites) {
     test(`${name} without kubectl: skipped, and says how to get it`, () => {
@@ -106,8 +106,10 @@ describe('every suite skips in one line when what it needs is missing', () => {
     ['container.image: no engine', 'test/container/run', ['--no-build'], process.env.PATH, /no Docker engine( reachable|: the docker command)/, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }],
     ['observability.rules: no promtool', 'deploy/observability/tests/run', [], pathWithout('promtool'), /promtool is not installed .*To run it: scripts\/install-deps check/],
     ['metrics.promtool: no promtool', 'test/metrics/promtool-check', [], pathWithout('promtool'), /promtool is not installed/],
-    ['deploy.scripts: no unzip', 'deploy/scripts/tests/run', ['install-tools'], pathWithout('unzip'), /unzip is not installed \(install-tools unpacks/],
-    ['deploy.scripts: no shellcheck', 'deploy/scripts/tests/run', ['shellcheck'], pathWithout('shellcheck'), /shellcheck is not installed/],
+    ['deploy.scripts: no unzip', 'deploy/scripts/tests/bats-suite', ['scripts'], pathWithout('unzip'), /unzip is not installed \(install-tools unpacks/],
+    ['deploy.scripts: no shellcheck', 'deploy/scripts/tests/bats-suite', ['scripts'], pathWithout('shellcheck'), /shellcheck is not installed/],
+    ['deploy.stubs: no bats', 'deploy/scripts/tests/bats-suite', ['stubs'], pathWithout('bats'), /bats is not installed .*To run it: scripts\/install-deps check/],
+    ['deploy.scripts: no bats libraries', 'deploy/scripts/tests/bats-suite', ['scripts'], process.env.PATH, /the bats library bats-support is not installed .*To run it: scripts\/install-deps check/, { BATS_LIB_PATH: path.join(ROOT, 'no-such-bats-lib') }],
     ['lint.clang-format: no clang-format', 'scripts/lint', ['format'], pathWithout('clang-format'), /clang-format is not installed/],
     ['bench.smoke: no wrk', 'bench/run', ['--smoke', '--no-install', '--server', '/bin/true'], pathWithout('wrk'), /wrk not installed .*To run it: scripts\/install-deps check/],
     ['docs.check: Node.js too old', 'docs/check', [], `${standIn('node', 'echo 16.20.2')}:${process.env.PATH}`, new RegExp(`node 16\\.20\\.2 is too old \\(minimum ${NODE_MINIMUM.replaceAll('.', '\\.')}\\)`)],

@@ -198,7 +198,7 @@ test('ci.yml runs what make test runs, plus hadolint, shellcheck, Terraform tool
   for (const needle of [
     'bash .ci/run',
     'hadolint/hadolint-action@',
-    'deploy/scripts/tests/run shellcheck',
+    'deploy/scripts/tests/bats-suite scripts',
     'deploy/terraform/tests/tf-validate --require-all',
     'kubeconform -strict',
     'make image',
