@@ -13,7 +13,7 @@ BUILDER_IMAGE ?= debian:bookworm-slim
 DOCKER_BUILD_FLAGS ?= --network host
 # The classic builder is the lowest common denominator (no buildx needed).
 DOCKER_BUILD := DOCKER_BUILDKIT=$${DOCKER_BUILDKIT:-0} docker build $(DOCKER_BUILD_FLAGS)
-# Pinned kubectl and terraform that `scripts/install-deps kubectl|terraform`
+# Pinned kubectl and terraform that `scripts/install-packages kubectl|terraform`
 # downloads when the machine has none (or too old a kubectl): first on PATH
 # for every target (make test's suites, make deploy).
 TOOLS_BIN := $(CURDIR)/.tools/bin
@@ -33,7 +33,7 @@ help: ## list the targets
 
 .PHONY: deps
 deps:
-	@scripts/install-deps build
+	@scripts/install-packages build
 
 .PHONY: build
 build: deps ## build the static release binary (build/release/src/hello-server) and nothing else
@@ -51,7 +51,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 .PHONY: test-deps
 test-deps:
-	@scripts/install-deps build check
+	@scripts/install-packages build check
 
 # Every preset runs even when one fails; the last lines are scripts/test-summary:
 # counts, failures, and each skipped suite with its reason and how to enable it.
@@ -93,7 +93,7 @@ format: ## rewrite C++ sources with clang-format
 
 .PHONY: bench
 bench: build ## hello-server vs nginx vs the epoll floor, as ratios
-	@scripts/install-deps bench
+	@scripts/install-packages bench
 	bench/run
 
 # --- container image ---------------------------------------------------------
@@ -124,12 +124,12 @@ test-reliability: ## rolling restart, scale-in, crash, node loss (no retries) ag
 # --- AWS ---------------------------------------------------------------------
 
 .PHONY: deploy
-deploy: ## deploy to AWS (ENV=dev|prod); see deploy/scripts/deploy.sh --help
-	deploy/scripts/deploy.sh --env $(ENV)
+deploy: ## deploy to AWS (ENV=dev|prod); see deploy/scripts/deploy --help
+	deploy/scripts/deploy --env $(ENV)
 
 .PHONY: destroy
 destroy: ## tear the AWS deployment down (ENV=dev|prod)
-	deploy/scripts/destroy.sh --env $(ENV)
+	deploy/scripts/destroy --env $(ENV)
 
 .PHONY: tools-image
 tools-image: ## image with pinned terraform, kubectl and AWS CLI

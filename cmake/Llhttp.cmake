@@ -9,7 +9,7 @@ find_path(LLHTTP_SOURCE_DIR llhttp.c
 if(NOT LLHTTP_INCLUDE_DIR OR NOT LLHTTP_SOURCE_DIR)
   message(FATAL_ERROR
     "llhttp sources not found. On Debian/Ubuntu: apt-get install node-llhttp "
-    "(or run scripts/install-deps build).")
+    "(or run scripts/install-packages build).")
 endif()
 
 add_library(llhttp STATIC

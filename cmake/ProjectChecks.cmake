@@ -14,7 +14,7 @@ function(hello_check name)
   if(NOT CHECK_TIMEOUT)
     set(CHECK_TIMEOUT 600)
   endif()
-  # Pinned tools fetched by `scripts/install-deps kubectl|terraform` come first.
+  # Pinned tools fetched by `scripts/install-packages kubectl|terraform` come first.
   set_tests_properties(${name} PROPERTIES
     LABELS "${CHECK_LABELS}"
     TIMEOUT ${CHECK_TIMEOUT}
@@ -84,5 +84,5 @@ hello_check(docs.check COMMAND ${CMAKE_COMMAND} -E env HELLO_SERVER_BINARY=$<TAR
   LABELS docs)
 
 # The skip convention itself: the one-line skip, HELLO_NO_SKIP, the kubectl
-# and Node.js minimums, the end-of-run summary and install-deps' fast failure.
+# and Node.js minimums, the end-of-run summary and install-packages' fast failure.
 hello_check(scripts.skip COMMAND scripts/node-suite scripts/tests/skip.test.mjs LABELS scripts)

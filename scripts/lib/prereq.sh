@@ -18,10 +18,10 @@ readonly PREREQ_ROOT
 # kubectl whose built-in Kustomize is v5 (v5.0.1), the major version these
 # kustomizations are written for; tested with 1.32, older ones are not (1.20,
 # Debian 12's, cannot parse them). Deploying needs more (kubectl >= 1.34 for
-# the EKS 1.35 cluster, checked by deploy/scripts/deploy.sh); rendering does not.
+# the EKS 1.35 cluster, checked by deploy/scripts/deploy); rendering does not.
 readonly HELLO_KUBECTL_MINIMUM=1.27
 
-# Pinned tools fetched by `scripts/install-deps kubectl|terraform` live here
+# Pinned tools fetched by `scripts/install-packages kubectl|terraform` live here
 # (gitignored); `make`, CTest and these checks put it first on PATH.
 # HELLO_TOOLS_BIN moves it (the tests point it nowhere).
 HELLO_TOOLS_BIN=${HELLO_TOOLS_BIN:-${PREREQ_ROOT}/.tools/bin}
@@ -54,7 +54,7 @@ prereq_version_at_least() {
 
 # prereq_command NAME WHY [COMMAND]: NAME must be on PATH. WHY says what needs it.
 prereq_command() {
-  local name=$1 why=$2 command=${3:-scripts/install-deps check}
+  local name=$1 why=$2 command=${3:-scripts/install-packages check}
   command -v "${name}" >/dev/null 2>&1 || prereq_skip "${name} is not installed (${why})" "${command}"
 }
 
@@ -67,11 +67,11 @@ prereq_node() {
   local minimum found
   minimum=$(prereq_node_minimum)
   command -v node >/dev/null 2>&1 ||
-    prereq_skip "node is not installed (the checks are Node.js ${minimum}+ test files)" "scripts/install-deps check"
+    prereq_skip "node is not installed (the checks are Node.js ${minimum}+ test files)" "scripts/install-packages check"
   found=$(node -p 'process.versions.node' 2>/dev/null) || found=unknown
   prereq_version_at_least "${found}" "${minimum}" ||
     prereq_skip "node ${found} is too old (minimum ${minimum})" \
-      "install Node.js ${minimum} or newer (Debian 12: scripts/install-deps check; else https://nodejs.org)"
+      "install Node.js ${minimum} or newer (Debian 12: scripts/install-packages check; else https://nodejs.org)"
 }
 
 # prereq_node_modules PACKAGE...: what `npm ci` installs.
@@ -94,20 +94,20 @@ prereq_kubectl() {
   local kubectl=${KUBECTL:-kubectl} found
   command -v "${kubectl}" >/dev/null 2>&1 ||
     prereq_skip "${kubectl} is not installed (its built-in Kustomize renders the manifests; minimum ${HELLO_KUBECTL_MINIMUM})" \
-      "scripts/install-deps kubectl"
+      "scripts/install-packages kubectl"
   found=$(prereq_kubectl_version "${kubectl}")
   [[ -n ${found} ]] ||
     prereq_skip "$(command -v "${kubectl}") does not report its version (kubectl version --client -o json failed; minimum ${HELLO_KUBECTL_MINIMUM})" \
-      "scripts/install-deps kubectl"
+      "scripts/install-packages kubectl"
   prereq_version_at_least "${found}" "${HELLO_KUBECTL_MINIMUM}" ||
     prereq_skip "kubectl ${found} ($(command -v "${kubectl}")) is too old (minimum ${HELLO_KUBECTL_MINIMUM}: its Kustomize cannot render these manifests)" \
-      "scripts/install-deps kubectl"
+      "scripts/install-packages kubectl"
 }
 
 # A Docker CLI that reaches an engine.
 prereq_docker_engine() {
   command -v docker >/dev/null 2>&1 ||
-    prereq_skip "no Docker engine: the docker command is not installed" "scripts/install-deps docker"
+    prereq_skip "no Docker engine: the docker command is not installed" "scripts/install-packages docker"
   local error
   if error=$(timeout 30 docker info 2>&1 >/dev/null); then
     return 0

@@ -2,7 +2,7 @@
 // prints one line, "skipped: <why>. To run it: <command>", and exits 77; HELLO_NO_SKIP=1 (or the
 // older HELLO_REQUIRE_DOCKER=1) turns that into "error: ..." and exit 1; kubectl and Node.js are
 // checked against one minimum each; scripts/test-summary lists the skips at the end from CTest's
-// JUnit file; install-deps gives up at once when a download host is unreachable. The suites are run
+// JUnit file; install-packages gives up at once when a download host is unreachable. The suites are run
 // for real with a command taken off PATH or an old stand-in put first.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,12 +75,12 @@ describe('kubectl: present and at least the one minimum', () => {
       const r = run(script, args, { PATH: pathWithout('kubectl'), KUBECTL: '' });
       assert.equal(r.status, 77, r.stdout + r.stderr);
       assert.match(r.stderr, ONE_SKIP_LINE);
-      assert.match(r.stderr, new RegExp(`^skipped: kubectl is not installed \\(.*minimum ${KUBECTL_MINIMUM}\\)\\. To run it: scripts/install-deps kubectl\\n$`));
+      assert.match(r.stderr, new RegExp(`^skipped: kubectl is not installed \\(.*minimum ${KUBECTL_MINIMUM}\\)\\. To run it: scripts/install-packages kubectl\\n$`));
     });
     test(`${name} with kubectl 1.20.2 (Debian 12's kubernetes-client): too old, with the minimum`, () => {
       const r = run(script, args, { PATH: `${kubectlStandIn('1.20.2')}:${process.env.PATH}`, KUBECTL: '' });
       assert.equal(r.status, 77, r.stdout + r.stderr);
-      assert.match(r.stderr, new RegExp(`^skipped: kubectl 1\\.20\\.2 \\(\\S+\\) is too old \\(minimum ${KUBECTL_MINIMUM}: .*\\)\\. To run it: scripts/install-deps kubectl\\n$`));
+      assert.match(r.stderr, new RegExp(`^skipped: kubectl 1\\.20\\.2 \\(\\S+\\) is too old \\(minimum ${KUBECTL_MINIMUM}: .*\\)\\. To run it: scripts/install-packages kubectl\\n$`));
     });
   }
   test('kubectl at the minimum passes the check', () => {
@@ -101,19 +101,19 @@ describe('kubectl: present and at least the one minimum', () => {
 
 describe('every suite skips in one line when what it needs is missing', () => {
   const cases = [
-    ['container.image: no docker', 'test/container/run', ['--no-build'], pathWithout('docker'), /no Docker engine: the docker command is not installed\. To run it: scripts\/install-deps docker/],
+    ['container.image: no docker', 'test/container/run', ['--no-build'], pathWithout('docker'), /no Docker engine: the docker command is not installed\. To run it: scripts\/install-packages docker/],
     // Where docker itself is missing (a fresh machine) the reason says that instead.
     ['container.image: no engine', 'test/container/run', ['--no-build'], process.env.PATH, /no Docker engine( reachable|: the docker command)/, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }],
-    ['observability.rules: no promtool', 'deploy/observability/tests/run', [], pathWithout('promtool'), /promtool is not installed .*To run it: scripts\/install-deps check/],
+    ['observability.rules: no promtool', 'deploy/observability/tests/run', [], pathWithout('promtool'), /promtool is not installed .*To run it: scripts\/install-packages check/],
     ['metrics.promtool: no promtool', 'test/metrics/promtool-check', [], pathWithout('promtool'), /promtool is not installed/],
-    ['deploy.scripts: no unzip', 'deploy/scripts/tests/bats-suite', ['scripts'], pathWithout('unzip'), /unzip is not installed \(install-tools unpacks/],
+    ['deploy.scripts: no unzip', 'deploy/scripts/tests/bats-suite', ['scripts'], pathWithout('unzip'), /unzip is not installed \(install-pinned-tools unpacks/],
     ['deploy.scripts: no shellcheck', 'deploy/scripts/tests/bats-suite', ['scripts'], pathWithout('shellcheck'), /shellcheck is not installed/],
-    ['deploy.stubs: no bats', 'deploy/scripts/tests/bats-suite', ['stubs'], pathWithout('bats'), /bats is not installed .*To run it: scripts\/install-deps check/],
-    ['deploy.scripts: no bats libraries', 'deploy/scripts/tests/bats-suite', ['scripts'], process.env.PATH, /the bats library bats-support is not installed .*To run it: scripts\/install-deps check/, { BATS_LIB_PATH: path.join(ROOT, 'no-such-bats-lib') }],
+    ['deploy.stubs: no bats', 'deploy/scripts/tests/bats-suite', ['stubs'], pathWithout('bats'), /bats is not installed .*To run it: scripts\/install-packages check/],
+    ['deploy.scripts: no bats libraries', 'deploy/scripts/tests/bats-suite', ['scripts'], process.env.PATH, /the bats library bats-support is not installed .*To run it: scripts\/install-packages check/, { BATS_LIB_PATH: path.join(ROOT, 'no-such-bats-lib') }],
     ['lint.clang-format: no clang-format', 'scripts/lint', ['format'], pathWithout('clang-format'), /clang-format is not installed/],
-    ['bench.smoke: no wrk', 'bench/run', ['--smoke', '--no-install', '--server', '/bin/true'], pathWithout('wrk'), /wrk not installed .*To run it: scripts\/install-deps check/],
+    ['bench.smoke: no wrk', 'bench/run', ['--smoke', '--no-install', '--server', '/bin/true'], pathWithout('wrk'), /wrk not installed .*To run it: scripts\/install-packages check/],
     ['docs.check: Node.js too old', 'docs/check', [], `${standIn('node', 'echo 16.20.2')}:${process.env.PATH}`, new RegExp(`node 16\\.20\\.2 is too old \\(minimum ${NODE_MINIMUM.replaceAll('.', '\\.')}\\)`)],
-    ['terraform.native: no terraform', 'deploy/terraform/tests/tf-validate', [], pathWithout('terraform'), /terraform is not installed.*\. To run it: scripts\/install-deps terraform/],
+    ['terraform.native: no terraform', 'deploy/terraform/tests/tf-validate', [], pathWithout('terraform'), /terraform is not installed.*\. To run it: scripts\/install-packages terraform/],
     ['local.config: no node', 'scripts/node-suite', ['deploy/local/tests/config.test.mjs'], pathWithout('node'), /node is not installed/],
   ];
   for (const [name, script, args, PATH, reason, env = {}] of cases) {
@@ -151,7 +151,7 @@ describe('the summary at the end of make test', () => {
       'unit.ok': 'echo fine',
       'container.image': SKIP_DOCKER,
       'k8s.pod-contract': SKIP_DOCKER,
-      'k8s.manifests': 'echo "skipped: kubectl 1.20.2 (/usr/bin/kubectl) is too old (minimum 1.27: a & b <c>). To run it: scripts/install-deps kubectl" >&2; exit 77',
+      'k8s.manifests': 'echo "skipped: kubectl 1.20.2 (/usr/bin/kubectl) is too old (minimum 1.27: a & b <c>). To run it: scripts/install-packages kubectl" >&2; exit 77',
     });
     try {
       const r = run('scripts/test-summary', [build]);
@@ -165,7 +165,7 @@ describe('the summary at the end of make test', () => {
         '  k8s.manifests                kubectl 1.20.2 (/usr/bin/kubectl) is too old (minimum 1.27: a & b <c>)',
         'To run them:',
         '  sudo systemctl start docker    # container.image, k8s.pod-contract',
-        '  scripts/install-deps kubectl    # k8s.manifests',
+        '  scripts/install-packages kubectl    # k8s.manifests',
         '',
       ].join('\n'));
       const strict = run('scripts/test-summary', [build], { HELLO_NO_SKIP: '1' });
@@ -203,18 +203,18 @@ describe('the summary at the end of make test', () => {
   });
 });
 
-describe('install-deps', () => {
+describe('install-packages', () => {
   test('kubectl without internet: fails within seconds, one line naming the host', () => {
     // A proxy that refuses connections stands in for a network without the download host.
     const proxy = 'http://127.0.0.1:9';
     const started = Date.now();
-    const r = run('scripts/install-deps', ['kubectl'], { PATH: pathWithout('kubectl'), https_proxy: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '' });
+    const r = run('scripts/install-packages', ['kubectl'], { PATH: pathWithout('kubectl'), https_proxy: proxy, HTTPS_PROXY: proxy, no_proxy: '', NO_PROXY: '' });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
-    assert.match(r.stderr, /^install-deps: kubectl \S+ not downloaded: dl\.k8s\.io is not reachable \(curl: .*\); install kubectl on PATH yourself/m);
+    assert.match(r.stderr, /^install-packages: kubectl \S+ not downloaded: dl\.k8s\.io is not reachable \(curl: .*\); install kubectl on PATH yourself/m);
   });
   test('an unknown group exits 2 before installing anything', () => {
-    const r = run('scripts/install-deps', ['build', 'nosuch']);
+    const r = run('scripts/install-packages', ['build', 'nosuch']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown group 'nosuch'/);
     assert.equal(r.stdout, '');

@@ -82,7 +82,7 @@ describe('Docker entry points without an engine', () => {
     test(`${name}: no docker command -> skipped, exit 77`, () => {
       const r = run(script, [], { PATH: pathWithout('docker'), HELLO_NO_SKIP: '', HELLO_REQUIRE_DOCKER: '' });
       assert.equal(r.status, 77, r.stdout + r.stderr);
-      assert.match(r.stderr, /^skipped: no Docker engine: the docker command is not installed\. To run it: scripts\/install-deps docker\n$/);
+      assert.match(r.stderr, /^skipped: no Docker engine: the docker command is not installed\. To run it: scripts\/install-packages docker\n$/);
     });
     for (const variable of ['HELLO_NO_SKIP', 'HELLO_REQUIRE_DOCKER']) {
       test(`${name}: no engine with ${variable}=1 -> failure, exit 1`, () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared by deploy.sh, destroy.sh and push-image: output, numbered steps with
+# Shared by deploy, destroy and push-image: output, numbered steps with
 # timings, the failure report, prerequisite checks, and the names the scripts
 # must agree on (state bucket, state key, working directory). Sourced, never
 # executed. Every function it defines is named hello::*, so sourcing it cannot

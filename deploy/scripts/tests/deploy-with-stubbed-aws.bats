@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# deploy/scripts/deploy.sh against stand-ins for AWS (tests/stubs/: aws,
+# deploy/scripts/deploy against stand-ins for AWS (tests/stubs/: aws,
 # terraform, kubectl, docker, curl, make; see helpers/stubbed-aws.bash): the
 # steps in order, the plan applied once, the pushed digest in the rendered
 # Deployment, a failure at each step, missing prerequisites, the second run,
@@ -12,10 +12,10 @@ setup_file() { stubbed_aws_setup_file; }
 setup() { new_sandbox; }
 teardown() { stubbed_aws_teardown; }
 
-@test "with stubbed AWS: deploy.sh --help names the options and minimum versions" {
+@test "with stubbed AWS: deploy --help names the options and minimum versions" {
   deploy --help
   assert_success
-  assert_line --regexp '^Usage: deploy/scripts/deploy.sh --env ENV'
+  assert_line --regexp '^Usage: deploy/scripts/deploy --env ENV'
   assert_output --regexp 'terraform >= 1\.10'
   assert_output --regexp 'kubectl >= 1\.34'
   assert_output --regexp 'within one minor version of the'
@@ -27,7 +27,7 @@ teardown() { stubbed_aws_teardown; }
   assert_equal "$(wc -c <"${STUB_LOG}")" 0
 }
 
-@test "with stubbed AWS: deploy.sh rejects bad arguments with exit 2 and changes nothing" {
+@test "with stubbed AWS: deploy rejects bad arguments with exit 2 and changes nothing" {
   local -a cases=(
     "|--env is required"
     "--env|--env needs a value"
@@ -61,31 +61,31 @@ deploy_without() {
   assert_tree_unchanged
 }
 
-@test "with stubbed AWS: deploy.sh without aws: exit 2 before any call, nothing changed" {
+@test "with stubbed AWS: deploy without aws: exit 2 before any call, nothing changed" {
   deploy_without aws
 }
 
-@test "with stubbed AWS: deploy.sh without terraform: exit 2 before any call, nothing changed" {
+@test "with stubbed AWS: deploy without terraform: exit 2 before any call, nothing changed" {
   deploy_without terraform
 }
 
-@test "with stubbed AWS: deploy.sh without kubectl: exit 2 before any call, nothing changed" {
+@test "with stubbed AWS: deploy without kubectl: exit 2 before any call, nothing changed" {
   deploy_without kubectl
 }
 
-@test "with stubbed AWS: deploy.sh without docker: exit 2 before any call, nothing changed" {
+@test "with stubbed AWS: deploy without docker: exit 2 before any call, nothing changed" {
   deploy_without docker
 }
 
-@test "with stubbed AWS: deploy.sh without curl: exit 2 before any call, nothing changed" {
+@test "with stubbed AWS: deploy without curl: exit 2 before any call, nothing changed" {
   deploy_without curl
 }
 
-@test "with stubbed AWS: deploy.sh without make: exit 2 before any call, nothing changed" {
+@test "with stubbed AWS: deploy without make: exit 2 before any call, nothing changed" {
   deploy_without make
 }
 
-@test "with stubbed AWS: deploy.sh names every missing tool at once, with where to get it" {
+@test "with stubbed AWS: deploy names every missing tool at once, with where to get it" {
   remove_stub terraform
   remove_stub kubectl
   deploy --env dev --yes
@@ -95,7 +95,7 @@ deploy_without() {
   assert_output --partial 'kubernetes.io/docs/tasks/tools'
 }
 
-@test "with stubbed AWS: deploy.sh without AWS credentials: exit 2 after the probes, nothing changed" {
+@test "with stubbed AWS: deploy without AWS credentials: exit 2 after the probes, nothing changed" {
   STUB_AWS_NO_CREDENTIALS=1 deploy --env dev --yes
   assert_failure 2
   assert_output --partial 'no usable AWS credentials'
@@ -108,7 +108,7 @@ deploy_without() {
 
 # VARIABLE=VERSION makes a stand-in report an old version: refused, nothing changed.
 deploy_rejects_old() {
-  env "$1=$2" "${REPO}/deploy/scripts/deploy.sh" --env dev --yes </dev/null >"${SB}/out" 2>&1 && {
+  env "$1=$2" "${REPO}/deploy/scripts/deploy" --env dev --yes </dev/null >"${SB}/out" 2>&1 && {
     cat "${SB}/out"
     fail "$1=$2 was accepted"
   }
@@ -117,23 +117,23 @@ deploy_rejects_old() {
   assert_no_changes_made
 }
 
-@test "with stubbed AWS: deploy.sh rejects terraform older than 1.10" {
+@test "with stubbed AWS: deploy rejects terraform older than 1.10" {
   deploy_rejects_old STUB_TERRAFORM_VERSION 1.9.8 'terraform 1.9.8 is older than the required 1.10.0'
 }
 
-@test "with stubbed AWS: deploy.sh rejects AWS CLI v1" {
+@test "with stubbed AWS: deploy rejects AWS CLI v1" {
   deploy_rejects_old STUB_AWS_VERSION 1.45.11 'aws 1.45.11 is older than the required 2.0.0'
 }
 
-@test "with stubbed AWS: deploy.sh rejects kubectl older than 1.34" {
+@test "with stubbed AWS: deploy rejects kubectl older than 1.34" {
   deploy_rejects_old STUB_KUBECTL_VERSION 1.33.9 'kubectl 1.33.9 is older than the required 1.34.0'
 }
 
-@test "with stubbed AWS: deploy.sh rejects docker older than 20.10" {
+@test "with stubbed AWS: deploy rejects docker older than 20.10" {
   deploy_rejects_old STUB_DOCKER_VERSION 19.03.15 'docker 19.03.15 is older than the required 20.10.0'
 }
 
-@test "with stubbed AWS: deploy.sh rejects a stopped Docker engine and a two-zone region" {
+@test "with stubbed AWS: deploy rejects a stopped Docker engine and a two-zone region" {
   STUB_DOCKER_DOWN=1 deploy --env dev --yes
   assert_failure 2
   assert_output --partial 'Docker engine is not reachable'
@@ -143,7 +143,7 @@ deploy_rejects_old() {
   assert_no_changes_made
 }
 
-@test "with stubbed AWS: deploy.sh runs the steps in order, applies the plan once, deploys the pushed digest" {
+@test "with stubbed AWS: deploy runs the steps in order, applies the plan once, deploys the pushed digest" {
   deploy --env dev --yes
   assert_success
   # Steps, in order, each with a numbered banner and the elapsed time.
@@ -195,7 +195,7 @@ deploy_rejects_old() {
   assert_equal "$(find "${HOME}" -path '*docker-config*' -print -quit)" ""
 }
 
-@test "with stubbed AWS: deploy.sh second run is a no-op" {
+@test "with stubbed AWS: deploy second run is a no-op" {
   deploy --env dev --yes
   assert_success
   : >"${STUB_LOG}"
@@ -219,53 +219,53 @@ deploy_fails_at() {
   assert_failure 1
   assert_output --partial "✗ step ${number}/6 \"${name}\" failed"
   assert_line --regexp '^    \| .*simulated failure of'
-  assert_output --partial 'to resume: fix the cause above, then run the same command again: deploy/scripts/deploy.sh --env dev --yes'
+  assert_output --partial 'to resume: fix the cause above, then run the same command again: deploy/scripts/deploy --env dev --yes'
   assert_regex "$(tail -n 1 "${STUB_LOG}")" "${pattern}"
   assert_equal "$(find "${HOME}" -name 'docker-config' -print -quit)" ""
   assert_tree_unchanged
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 2 when the bootstrap apply fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 2 when the bootstrap apply fails, and says how to resume" {
   deploy_fails_at 2 state-bucket '^terraform -chdir=\S*/bootstrap apply'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 3 when terraform init fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 3 when terraform init fails, and says how to resume" {
   deploy_fails_at 3 infrastructure '^terraform -chdir=\S*/deploy/terraform init'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 3 when terraform plan fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 3 when terraform plan fails, and says how to resume" {
   deploy_fails_at 3 infrastructure '^terraform -chdir=\S*/deploy/terraform plan'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 3 when terraform apply fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 3 when terraform apply fails, and says how to resume" {
   deploy_fails_at 3 infrastructure '^terraform -chdir=\S*/deploy/terraform apply'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 4 when make image fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 4 when make image fails, and says how to resume" {
   deploy_fails_at 4 image '^make '
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 4 when docker push fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 4 when docker push fails, and says how to resume" {
   deploy_fails_at 4 image '^docker push'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 5 when update-kubeconfig fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 5 when update-kubeconfig fails, and says how to resume" {
   deploy_fails_at 5 kubernetes '^aws eks update-kubeconfig'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 5 when the API check fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 5 when the API check fails, and says how to resume" {
   deploy_fails_at 5 kubernetes '^kubectl --context \S+ version'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 5 when kubectl apply fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 5 when kubectl apply fails, and says how to resume" {
   deploy_fails_at 5 kubernetes '^kubectl .* apply -k'
 }
 
-@test "with stubbed AWS: deploy.sh stops at step 6 when the rollout fails, and says how to resume" {
+@test "with stubbed AWS: deploy stops at step 6 when the rollout fails, and says how to resume" {
   deploy_fails_at 6 verify '^kubectl .* rollout status deployment/hello'
 }
 
-@test "with stubbed AWS: deploy.sh wait for healthy targets is bounded in time and count" {
+@test "with stubbed AWS: deploy wait for healthy targets is bounded in time and count" {
   STUB_TARGETS_NEVER_HEALTHY=1 HELLO_TARGETS_TIMEOUT=2 HELLO_POLL_INTERVAL=1 deploy --env dev --yes
   assert_failure 1
   assert_output --partial '✗ step 6/6 "verify" failed'
@@ -276,14 +276,14 @@ deploy_fails_at() {
   ((polls >= 2 && polls <= 4)) || fail "${polls} polls in a 2 s window with a 1 s interval"
 }
 
-@test "with stubbed AWS: deploy.sh wait for the HTTP answer is bounded in count" {
+@test "with stubbed AWS: deploy wait for the HTTP answer is bounded in count" {
   STUB_HTTP_NEVER=1 HELLO_HTTP_TIMEOUT=3 deploy --env dev --yes
   assert_failure 1
   assert_output --partial 'answering Hello, world!: not reached after 4 checks'
   assert_equal "$(count_matching_lines "${STUB_LOG}" '^curl .*elb\.amazonaws\.com')" 4
 }
 
-@test "with stubbed AWS: deploy.sh waits for healthy targets and the HTTP answer" {
+@test "with stubbed AWS: deploy waits for healthy targets and the HTTP answer" {
   STUB_TARGETS_HEALTHY_AFTER=2 STUB_HTTP_OK_AFTER=3 deploy --env dev --yes
   assert_success
   assert_equal "$(count_matching_lines "${STUB_LOG}" '^aws elbv2 describe-target-health')" 3
@@ -293,7 +293,7 @@ deploy_fails_at() {
   assert_output --partial 'answers: Hello, world!'
 }
 
-@test "with stubbed AWS: deploy.sh resumes after a failure without re-applying or re-pushing" {
+@test "with stubbed AWS: deploy resumes after a failure without re-applying or re-pushing" {
   STUB_FAIL='^kubectl .* apply -k' deploy --env dev --yes
   assert_failure 1
   deploy --env dev --yes
@@ -303,22 +303,22 @@ deploy_fails_at() {
   assert_equal "$(count_matching_lines "${STUB_LOG}" '^terraform -chdir=\S*/bootstrap apply')" 1
 }
 
-@test "with stubbed AWS: deploy.sh asks before creating or applying unless --yes" {
+@test "with stubbed AWS: deploy asks before creating or applying unless --yes" {
   deploy --env dev
   assert_failure 2
   assert_output --partial 'no answer on standard input'
   refute_file_matches "${STUB_LOG}" '^terraform .* apply'
   assert_equal "$(find "${STUB_STATE}" -name 'bucket-*' | wc -l)" 0
   printf 'no\n' >"${SB}/answers"
-  run_script deploy.sh --env dev <"${SB}/answers"
+  run_script deploy --env dev <"${SB}/answers"
   assert_failure 2
   refute_file_matches "${STUB_LOG}" '^terraform .* apply'
   printf 'yes\nyes\n' >"${SB}/answers"
-  run_script deploy.sh --env dev <"${SB}/answers"
+  run_script deploy --env dev <"${SB}/answers"
   assert_success
 }
 
-@test "with stubbed AWS: deploy.sh --plan-only changes nothing, even on an empty account" {
+@test "with stubbed AWS: deploy --plan-only changes nothing, even on an empty account" {
   deploy --env dev --plan-only
   assert_success
   assert_output --partial '==> [3/3] infrastructure'
@@ -338,7 +338,7 @@ deploy_fails_at() {
   refute_file_matches "${STUB_LOG}" '^terraform .* apply'
 }
 
-@test "with stubbed AWS: deploy.sh --image-tag deploys an existing image without building" {
+@test "with stubbed AWS: deploy --image-tag deploys an existing image without building" {
   deploy --env dev --yes --image-tag 9.9.9
   assert_failure 1
   assert_output --partial '✗ step 4/6 "image" failed'
@@ -351,7 +351,7 @@ deploy_fails_at() {
   assert_file_matches "${STUB_STATE}/k8s/deployment_opendelta_hello" "@$(cat "${STUB_STATE}/ecr-9.9.9")$"
 }
 
-@test "with stubbed AWS: deploy.sh tags a build of uncommitted changes apart from the commit" {
+@test "with stubbed AWS: deploy tags a build of uncommitted changes apart from the commit" {
   echo "# local change" >>"${REPO}/deploy/terraform/environments/dev.tfvars"
   # shellcheck disable=SC2034  # read by assert_tree_unchanged
   GIT_STATUS_BEFORE="$(git -C "${REPO}" status --porcelain --untracked-files=all)"
@@ -364,7 +364,7 @@ deploy_fails_at() {
   assert_tree_unchanged
 }
 
-@test "with stubbed AWS: deploy.sh opens the Kubernetes API to this machine only, or as the tfvars say" {
+@test "with stubbed AWS: deploy opens the Kubernetes API to this machine only, or as the tfvars say" {
   deploy --env dev --yes --api-cidr none --plan-only
   assert_success
   refute_file_matches "${STUB_LOG}" 'cluster_endpoint_public_access|checkip'
@@ -388,7 +388,7 @@ deploy_fails_at() {
   refute_file_matches "${STUB_LOG}" 'cluster_endpoint_public_access|checkip'
 }
 
-@test "with stubbed AWS: deploy.sh stops before applying anything when the private API is unreachable" {
+@test "with stubbed AWS: deploy stops before applying anything when the private API is unreachable" {
   STUB_KUBE_API_UNREACHABLE=1 deploy --env dev --yes --api-cidr none
   assert_failure 1
   assert_output --partial '✗ step 5/6 "kubernetes" failed'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# deploy/scripts/destroy.sh against stand-ins for AWS (tests/stubs/; see
+# deploy/scripts/destroy against stand-ins for AWS (tests/stubs/; see
 # helpers/stubbed-aws.bash): the Kubernetes objects before the infrastructure,
 # confirmations, --purge-state and its typed bucket name, failures and reruns.
 
@@ -10,24 +10,24 @@ setup_file() { stubbed_aws_setup_file; }
 setup() { new_sandbox; }
 teardown() { stubbed_aws_teardown; }
 
-# A sandbox where deploy.sh has run; the call log starts empty.
+# A sandbox where deploy has run; the call log starts empty.
 deployed() {
   deploy --env dev --yes
   assert_success
   : >"${STUB_LOG}"
 }
 
-@test "with stubbed AWS: destroy.sh --help and bad arguments" {
+@test "with stubbed AWS: destroy --help and bad arguments" {
   destroy --help
   assert_success
-  assert_line --regexp '^Usage: deploy/scripts/destroy.sh --env ENV'
+  assert_line --regexp '^Usage: deploy/scripts/destroy --env ENV'
   assert_output --partial '--purge-state'
   destroy --env dev --bogus
   assert_failure 2
   assert_equal "$(wc -c <"${STUB_LOG}")" 0
 }
 
-@test "with stubbed AWS: destroy.sh deletes Kubernetes objects before the infrastructure; runs twice" {
+@test "with stubbed AWS: destroy deletes Kubernetes objects before the infrastructure; runs twice" {
   deployed
   destroy --env dev --yes
   assert_success
@@ -52,24 +52,24 @@ deployed() {
   refute_file_matches "${STUB_LOG}" '^terraform .* apply'
 }
 
-@test "with stubbed AWS: destroy.sh asks for the environment name unless --yes" {
+@test "with stubbed AWS: destroy asks for the environment name unless --yes" {
   deployed
   destroy --env dev
   assert_failure 2
   printf 'prod\n' >"${SB}/answers"
-  run_script destroy.sh --env dev <"${SB}/answers"
+  run_script destroy --env dev <"${SB}/answers"
   assert_failure 2
   assert_output --partial "expected 'dev'"
   refute_file_matches "${STUB_LOG}" '^kubectl .* delete|^terraform .* destroy|^aws ecr batch-delete'
   printf 'dev\n' >"${SB}/answers"
-  run_script destroy.sh --env dev <"${SB}/answers"
+  run_script destroy --env dev <"${SB}/answers"
   assert_success
 }
 
-@test "with stubbed AWS: destroy.sh --purge-state needs the typed bucket name, even with --yes" {
+@test "with stubbed AWS: destroy --purge-state needs the typed bucket name, even with --yes" {
   deployed
   printf 'yes\n' >"${SB}/answers"
-  run_script destroy.sh --env dev --yes --purge-state <"${SB}/answers"
+  run_script destroy --env dev --yes --purge-state <"${SB}/answers"
   assert_failure 2
   assert_output --partial "expected 'hello-tfstate-123456789012-eu-west-2'"
   # Only the checks ran before the question.
@@ -80,10 +80,10 @@ deployed() {
   refute_file_matches "${STUB_LOG}" '^kubectl .* delete|^terraform .* destroy|^aws s3api delete'
 }
 
-@test "with stubbed AWS: destroy.sh --purge-state deletes the state versions, then the bucket" {
+@test "with stubbed AWS: destroy --purge-state deletes the state versions, then the bucket" {
   deployed
   printf 'hello-tfstate-123456789012-eu-west-2\n' >"${SB}/answers"
-  run_script destroy.sh --env dev --yes --purge-state <"${SB}/answers"
+  run_script destroy --env dev --yes --purge-state <"${SB}/answers"
   assert_success
   assert_lines_in_order "${STUB_LOG}" '^kubectl .* delete -k' '^terraform .* destroy' \
     '^aws s3api delete-objects .*--bucket hello-tfstate-123456789012-eu-west-2 --delete \{"Objects":\[\{"Key":"hello/dev/terraform\.tfstate"' \
@@ -93,37 +93,37 @@ deployed() {
   assert_equal "$(find "${STUB_STATE}" -name 'object-*' -print -quit)" ""
 }
 
-@test "with stubbed AWS: destroy.sh --purge-state keeps a bucket that holds another environment" {
+@test "with stubbed AWS: destroy --purge-state keeps a bucket that holds another environment" {
   deployed
   echo "v1prod" >"${STUB_STATE}/object-hello~prod~terraform.tfstate.v1"
   printf 'hello-tfstate-123456789012-eu-west-2\n' >"${SB}/answers"
-  run_script destroy.sh --env dev --yes --purge-state <"${SB}/answers"
+  run_script destroy --env dev --yes --purge-state <"${SB}/answers"
   assert_success
   assert_output --regexp "still holds another environment's state .*hello/prod/terraform.tfstate.*the bucket is kept"
   refute_file_matches "${STUB_LOG}" '^aws s3api delete-bucket'
   [[ -f ${STUB_STATE}/object-hello~prod~terraform.tfstate.v1 ]] || fail "prod's state was deleted"
 }
 
-@test "with stubbed AWS: destroy.sh with nothing deployed is a no-op" {
+@test "with stubbed AWS: destroy with nothing deployed is a no-op" {
   destroy --env dev --yes
   assert_success
   assert_output --partial 'does not exist: nothing was deployed'
   refute_file_matches "${STUB_LOG}" '^terraform -chdir|^kubectl --context'
 }
 
-@test "with stubbed AWS: destroy.sh stops before terraform destroy when the Kubernetes delete fails" {
+@test "with stubbed AWS: destroy stops before terraform destroy when the Kubernetes delete fails" {
   deployed
   STUB_FAIL='^kubectl .* delete' destroy --env dev --yes
   assert_failure 1
   assert_output --partial '✗ step 3/4 "kubernetes" failed'
-  assert_output --regexp 'to resume: .*destroy.sh --env dev --yes'
+  assert_output --regexp 'to resume: .*destroy --env dev --yes'
   refute_file_matches "${STUB_LOG}" '^terraform .* destroy'
   destroy --env dev --yes --skip-kubernetes
   assert_success
   assert_file_matches "${STUB_LOG}" '^terraform .* destroy'
 }
 
-@test "with stubbed AWS: destroy.sh without AWS credentials: exit 2 after the probes, nothing changed" {
+@test "with stubbed AWS: destroy without AWS credentials: exit 2 after the probes, nothing changed" {
   deployed
   STUB_AWS_NO_CREDENTIALS=1 destroy --env dev --yes
   assert_failure 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # kubectl is supported within one minor version of the EKS API server: the
-# minimum deploy.sh requires, the pinned kubectl and the docs follow the
+# minimum deploy requires, the pinned kubectl and the docs follow the
 # Terraform default kubernetes_version, and the check fails when the cluster
 # moves on without them (fixture terraform/next-minor.tf).
 
@@ -28,14 +28,14 @@ kubectl_version_problems() {
   if [[ ! ${min} =~ ^1\.([0-9]+)\.0$ ]] || ((BASH_REMATCH[1] != minor - 1)); then
     echo "lib/common.sh: MIN_KUBECTL=${min}, want 1.$((minor - 1)).0 (one minor below the cluster's ${cluster})"
   fi
-  pinned="$(grep -E '^  "kubectl\|' "${ROOT}/deploy/scripts/install-tools" | cut -d'|' -f2)"
+  pinned="$(grep -E '^  "kubectl\|' "${ROOT}/deploy/scripts/install-pinned-tools" | cut -d'|' -f2)"
   if [[ ! ${pinned} =~ ^1\.([0-9]+)\.[0-9]+$ ]] || ((BASH_REMATCH[1] < minor - 1 || BASH_REMATCH[1] > minor + 1)); then
-    echo "install-tools: kubectl ${pinned} is not within one minor version of the cluster's ${cluster}"
+    echo "install-pinned-tools: kubectl ${pinned} is not within one minor version of the cluster's ${cluster}"
   fi
   grep -qF "| kubectl | >= 1.$((minor - 1)) | within one minor version of the cluster (EKS ${cluster}) |" \
     "${ROOT}/deploy/scripts/README.md" || echo "README.md: the kubectl row does not say >= 1.$((minor - 1)) and EKS ${cluster}"
-  grep -qF "cluster, EKS ${cluster})" "${ROOT}/deploy/scripts/deploy.sh" ||
-    echo "deploy.sh: --help does not name EKS ${cluster}"
+  grep -qF "cluster, EKS ${cluster})" "${ROOT}/deploy/scripts/deploy" ||
+    echo "deploy/scripts/deploy: --help does not name EKS ${cluster}"
   return 0
 }
 
@@ -49,7 +49,7 @@ kubectl_version_problems() {
   run kubectl_version_problems "${FIXTURES}/terraform/next-minor.tf"
   assert_line --partial 'MIN_KUBECTL=1.34.0, want 1.35.0'
   assert_line --partial 'README.md: the kubectl row'
-  assert_line --partial 'deploy.sh: --help does not name EKS 1.36'
+  assert_line --partial 'deploy/scripts/deploy: --help does not name EKS 1.36'
   run kubectl_version_problems "${FIXTURES}/terraform/missing.tf"
   assert_output --partial 'has no default of the form 1.N'
 }

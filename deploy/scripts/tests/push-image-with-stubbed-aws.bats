@@ -30,7 +30,7 @@ teardown() { stubbed_aws_teardown; }
 @test "with stubbed AWS: push-image before the first deploy, bad input, failed push" {
   STUB_ECR_NO_REPOSITORY=1 run_script push-image --repository hello-dev/hello-server </dev/null
   assert_success
-  assert_output --partial 'does not exist yet: deploy.sh pushes the image after Terraform creates it'
+  assert_output --partial 'does not exist yet: deploy/scripts/deploy pushes the image after Terraform creates it'
   refute_file_matches "${STUB_LOG}" '^make |^docker (tag|push|login)'
   run_script push-image --repository 'Bad Name' </dev/null
   assert_failure 2

@@ -37,10 +37,10 @@ shell_scripts() {
   assert_success
 }
 
-@test "shellcheck finds scripts by shebang and by name (deploy.sh, the stubs, the bats files)" {
+@test "shellcheck finds scripts by shebang and by name (deploy, the stubs, the bats files)" {
   run shell_scripts
   assert_success
-  assert_line 'deploy/scripts/deploy.sh'
+  assert_line 'deploy/scripts/deploy'
   assert_line 'deploy/scripts/tests/stubs/terraform'
   assert_line 'deploy/scripts/tests/bats-suite'
   assert_line 'deploy/scripts/tests/deploy-with-stubbed-aws.bats'

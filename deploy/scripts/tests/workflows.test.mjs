@@ -145,14 +145,16 @@ export function checkScriptInjection(doc) {
   return problems;
 }
 
-// The job that runs deploy.sh: main only, behind an environment (its required
-// reviewers approve), non-interactive with --yes, after the image is pushed.
+// The job that runs deploy/scripts/deploy: main only, behind an environment (its required
+// reviewers approve), non-interactive with --yes, after the image is pushed. A shell comment
+// naming the script is not a run of it.
+const RUNS_DEPLOY = /^[^#\n]*\bdeploy\/scripts\/deploy(?=\s|$)/m;
 export function checkDeployJob(doc) {
   const problems = [];
   for (const [name, job] of Object.entries(doc.jobs ?? {})) {
     const runs = steps(job).map((s) => s.run ?? '').join('\n');
-    if (!runs.includes('deploy/scripts/deploy.sh')) continue;
-    if (!/--yes/.test(runs)) problems.push(`job ${name} runs deploy.sh without --yes`);
+    if (!RUNS_DEPLOY.test(runs)) continue;
+    if (!/--yes/.test(runs)) problems.push(`job ${name} runs deploy/scripts/deploy without --yes`);
     if (!job.environment) problems.push(`job ${name} deploys without an environment (no approval)`);
     if (!String(job.if ?? '').includes("github.ref == 'refs/heads/main'")) {
       problems.push(`job ${name} deploys from refs other than main`);
@@ -266,7 +268,7 @@ const BROKEN = [
   ['script injection', GOOD.replace('run: make test', 'run: echo "${{ github.event.pull_request.title }}"'), /interpolates untrusted input/],
   [
     'a deploy without approval',
-    GOOD.replace('run: make test', 'run: deploy/scripts/deploy.sh --env dev'),
+    GOOD.replace('run: make test', 'run: deploy/scripts/deploy --env dev'),
     /without --yes[\s\S]*without an environment/,
   ],
 ];
@@ -276,6 +278,12 @@ for (const [name, text, expected] of BROKEN) {
     assert.match(problems(text).join('\n'), expected);
   });
 }
+
+test('fixture: a comment naming deploy/scripts/deploy is not a deploy job', () => {
+  const text = GOOD.replace('run: make test', 'run: |\n          # what deploy/scripts/deploy applies\n          make test');
+  assert.deepEqual(problems(text), []);
+  assert.match(problems(GOOD.replace('run: make test', 'run: |\n          make test\n          deploy/scripts/deploy --env dev')).join('\n'), /without --yes/);
+});
 
 test('fixture: a tag pin with its reason is accepted', () => {
   const text = GOOD.replace(

@@ -82,8 +82,8 @@ run_script() {
   printf -- '--- %s %s -> exit %d\n%s\n' "${script}" "$*" "${status}" "${output}"
 }
 
-deploy() { run_script deploy.sh "$@" </dev/null; }
-destroy() { run_script destroy.sh "$@" </dev/null; }
+deploy() { run_script deploy "$@" </dev/null; }
+destroy() { run_script destroy "$@" </dev/null; }
 
 assert_tree_unchanged() {
   local after

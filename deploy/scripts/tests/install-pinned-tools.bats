@@ -1,14 +1,14 @@
 #!/usr/bin/env bats
-# deploy/scripts/install-tools, the installer of pinned, checksum-verified
+# deploy/scripts/install-pinned-tools, the installer of pinned, checksum-verified
 # binaries. The real downloads are not reachable here: a mirror directory
 # stands in for them, so what is tested is the verification, not the network.
 
 load helpers/common
 
-INSTALLER="${ROOT}/deploy/scripts/install-tools"
+INSTALLER="${ROOT}/deploy/scripts/install-pinned-tools"
 
 # The tools image and the CI installer must not drift apart.
-@test "install-tools pins the same terraform and kubectl as the tools image" {
+@test "install-pinned-tools pins the same terraform and kubectl as the tools image" {
   local tool upper version sha entry
   for tool in terraform kubectl; do
     upper=${tool^^}
@@ -20,17 +20,17 @@ INSTALLER="${ROOT}/deploy/scripts/install-tools"
   done
 }
 
-@test "install-tools --help and bad arguments" {
+@test "install-pinned-tools --help and bad arguments" {
   run "${INSTALLER}" --help
   assert_success
-  assert_line --regexp '^Usage: deploy/scripts/install-tools'
+  assert_line --regexp '^Usage: deploy/scripts/install-pinned-tools'
   run "${INSTALLER}" --bogus
   assert_failure 2
   run "${INSTALLER}" --dir "${BATS_TEST_TMPDIR}/bin" nosuchtool
   assert_failure 2
 }
 
-@test "install-tools refuses a download whose sha256 differs from the pin (offline mirror)" {
+@test "install-pinned-tools refuses a download whose sha256 differs from the pin (offline mirror)" {
   local mirror="${BATS_TEST_TMPDIR}/mirror" dest="${BATS_TEST_TMPDIR}/bin"
   mkdir -p "${mirror}"
   printf 'not the real kubectl\n' >"${mirror}/kubectl"
@@ -40,7 +40,7 @@ INSTALLER="${ROOT}/deploy/scripts/install-tools"
   [[ ! -e ${dest}/kubectl ]] || fail "an unverified kubectl was installed"
 }
 
-@test "install-tools installs a download whose sha256 matches (offline mirror)" {
+@test "install-pinned-tools installs a download whose sha256 matches (offline mirror)" {
   local mirror="${BATS_TEST_TMPDIR}/mirror" dest="${BATS_TEST_TMPDIR}/bin" sum
   mkdir -p "${mirror}"
   printf '#!/bin/sh\necho fake\n' >"${mirror}/kubectl"

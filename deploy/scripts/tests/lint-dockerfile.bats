@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
-# deploy/tools/lint, the offline lint of the tools image's Dockerfile: the real
+# deploy/tools/lint-dockerfile, the offline lint of the tools image's Dockerfile: the real
 # Dockerfile and a valid fixture pass; each broken fixture (valid except for the
 # one defect its name says) fails with exit 1 and the rule it breaks.
 
 load helpers/common
 
-LINT="${ROOT}/deploy/tools/lint"
+LINT="${ROOT}/deploy/tools/lint-dockerfile"
 
 # lint_rejects FIXTURE RULE
 lint_rejects() {
@@ -14,56 +14,56 @@ lint_rejects() {
   assert_line --regexp "^FAIL $2"
 }
 
-@test "tools Dockerfile passes the offline lint" {
+@test "lint-dockerfile passes the tools Dockerfile" {
   run "${LINT}" "${ROOT}/deploy/tools/Dockerfile"
   assert_success
 }
 
-@test "tools lint passes the valid fixture the broken ones derive from" {
+@test "lint-dockerfile passes the valid fixture the broken ones derive from" {
   run "${LINT}" "${FIXTURES}/tools/good.Dockerfile"
   assert_success
 }
 
-@test "tools lint rejects unpinned-version.Dockerfile (pinned-versions)" {
+@test "lint-dockerfile rejects unpinned-version.Dockerfile (pinned-versions)" {
   lint_rejects unpinned-version.Dockerfile pinned-versions
 }
 
-@test "tools lint rejects latest-tag.Dockerfile (no-latest)" {
+@test "lint-dockerfile rejects latest-tag.Dockerfile (no-latest)" {
   lint_rejects latest-tag.Dockerfile no-latest
 }
 
-@test "tools lint rejects missing-checksum.Dockerfile (checksum-verified)" {
+@test "lint-dockerfile rejects missing-checksum.Dockerfile (checksum-verified)" {
   lint_rejects missing-checksum.Dockerfile checksum-verified
 }
 
-@test "tools lint rejects short-checksum.Dockerfile (checksums-present)" {
+@test "lint-dockerfile rejects short-checksum.Dockerfile (checksums-present)" {
   lint_rejects short-checksum.Dockerfile checksums-present
 }
 
-@test "tools lint rejects root-user.Dockerfile (non-root-user)" {
+@test "lint-dockerfile rejects root-user.Dockerfile (non-root-user)" {
   lint_rejects root-user.Dockerfile non-root-user
 }
 
-@test "tools lint rejects copies-credentials.Dockerfile (nothing-copied-in)" {
+@test "lint-dockerfile rejects copies-credentials.Dockerfile (nothing-copied-in)" {
   lint_rejects copies-credentials.Dockerfile nothing-copied-in
 }
 
-@test "tools lint rejects curl-pipe-shell.Dockerfile (no-pipe-to-shell)" {
+@test "lint-dockerfile rejects curl-pipe-shell.Dockerfile (no-pipe-to-shell)" {
   lint_rejects curl-pipe-shell.Dockerfile no-pipe-to-shell
 }
 
-@test "tools lint rejects missing-tool.Dockerfile (tools-present)" {
+@test "lint-dockerfile rejects missing-tool.Dockerfile (tools-present)" {
   lint_rejects missing-tool.Dockerfile tools-present
 }
 
-@test "tools lint rejects apt-recommends.Dockerfile (apt-hygiene)" {
+@test "lint-dockerfile rejects apt-recommends.Dockerfile (apt-hygiene)" {
   lint_rejects apt-recommends.Dockerfile apt-hygiene
 }
 
-@test "tools lint rejects no-pipefail.Dockerfile (pipefail)" {
+@test "lint-dockerfile rejects no-pipefail.Dockerfile (pipefail)" {
   lint_rejects no-pipefail.Dockerfile pipefail
 }
 
-@test "tools lint rejects check-after-use.Dockerfile (checksum-verified)" {
+@test "lint-dockerfile rejects check-after-use.Dockerfile (checksum-verified)" {
   lint_rejects check-after-use.Dockerfile checksum-verified
 }
