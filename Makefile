@@ -78,7 +78,7 @@ test-fresh: ## the README's make run, curl and make test in a clean Debian 12 co
 .PHONY: fuzz
 fuzz: test-deps ## fuzz the request parser under ASan+UBSan (FUZZ_RUNS, default 10 million)
 	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz
-	test/fuzz/run --runs $${FUZZ_RUNS:-10000000}
+	test/fuzz/fuzz-http-session --runs $${FUZZ_RUNS:-10000000}
 
 .PHONY: lint
 lint: test-deps ## clang-format and clang-tidy (shellcheck runs in make test: deploy.scripts)
@@ -94,7 +94,7 @@ format: ## rewrite C++ sources with clang-format
 .PHONY: bench
 bench: build ## hello-server vs nginx vs the epoll floor, as ratios
 	@scripts/install-packages bench
-	bench/run
+	bench/compare-servers
 
 # --- container image ---------------------------------------------------------
 

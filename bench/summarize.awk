@@ -1,4 +1,4 @@
-# Turns bench/run's raw rows into the table of medians, the ratios
+# Turns bench/compare-servers's raw rows into the table of medians, the ratios
 # hello/nginx and hello/floor, the target checks and results.json.
 #
 # Input files, in order: meta.tsv (key, value), startup.tsv (ready_us,

@@ -33,7 +33,7 @@ hello_check(lint.clang-tidy COMMAND scripts/lint tidy --build-dir ${PROJECT_BINA
 
 # The container image: size, user, no shell, hardened run, health check,
 # graceful stop, CPU quota, labels, reproducible binary.
-hello_check(container.image COMMAND test/container/run LABELS container
+hello_check(container.image COMMAND test/container/check-image LABELS container
   FIXTURES_SETUP image TIMEOUT 1200)
 
 # The image index (make image): the SBOM tools without Docker; the arm64 image,
@@ -54,7 +54,7 @@ hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selft
 # Terraform's own fmt, validate and test (mocked AWS provider) of deploy/terraform, and the
 # JavaScript checks of what Terraform cannot see (lifecycle, backend, costs, docs).
 hello_check(terraform.native COMMAND deploy/terraform/tests/tf-validate LABELS terraform TIMEOUT 900)
-hello_check(terraform.offline COMMAND deploy/terraform/tests/run LABELS terraform)
+hello_check(terraform.offline COMMAND deploy/terraform/tests/node-checks LABELS terraform)
 
 # bats: shellcheck of every script, the tools image Dockerfile lint, the pinned
 # tool installer, the kubectl pins, the shared library's namespace; then, apart
@@ -75,7 +75,7 @@ hello_check(metrics.promtool COMMAND test/metrics/promtool-check --server $<TARG
 
 # The benchmark harness end to end in a short smoke mode: every server starts,
 # every scenario produces numbers, the JSON is written. No timing is asserted.
-hello_check(bench.smoke COMMAND bench/run --smoke --no-install --server $<TARGET_FILE:hello-server>
+hello_check(bench.smoke COMMAND bench/compare-servers --smoke --no-install --server $<TARGET_FILE:hello-server>
   --build-dir ${PROJECT_BINARY_DIR} LABELS bench TIMEOUT 600)
 
 # README and docs: make targets exist, links resolve, the Terraform graph is

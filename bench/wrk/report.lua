@@ -1,4 +1,4 @@
--- Shared by the scenario scripts: wrk's summary as one line that bench/run
+-- Shared by the scenario scripts: wrk's summary as one line that bench/compare-servers
 -- parses. Latencies are in microseconds; -1 where wrk cannot tell.
 
 -- wrk's coordinated-omission correction assumes one response per

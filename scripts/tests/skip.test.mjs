@@ -101,9 +101,9 @@ describe('kubectl: present and at least the one minimum', () => {
 
 describe('every suite skips in one line when what it needs is missing', () => {
   const cases = [
-    ['container.image: no docker', 'test/container/run', ['--no-build'], pathWithout('docker'), /no Docker engine: the docker command is not installed\. To run it: scripts\/install-packages docker/],
+    ['container.image: no docker', 'test/container/check-image', ['--no-build'], pathWithout('docker'), /no Docker engine: the docker command is not installed\. To run it: scripts\/install-packages docker/],
     // Where docker itself is missing (a fresh machine) the reason says that instead.
-    ['container.image: no engine', 'test/container/run', ['--no-build'], process.env.PATH, /no Docker engine( reachable|: the docker command)/, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }],
+    ['container.image: no engine', 'test/container/check-image', ['--no-build'], process.env.PATH, /no Docker engine( reachable|: the docker command)/, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }],
     ['observability.rules: no promtool', 'deploy/observability/tests/run', [], pathWithout('promtool'), /promtool is not installed .*To run it: scripts\/install-packages check/],
     ['metrics.promtool: no promtool', 'test/metrics/promtool-check', [], pathWithout('promtool'), /promtool is not installed/],
     ['deploy.scripts: no unzip', 'deploy/scripts/tests/bats-suite', ['scripts'], pathWithout('unzip'), /unzip is not installed \(install-pinned-tools unpacks/],
@@ -111,7 +111,7 @@ describe('every suite skips in one line when what it needs is missing', () => {
     ['deploy.stubs: no bats', 'deploy/scripts/tests/bats-suite', ['stubs'], pathWithout('bats'), /bats is not installed .*To run it: scripts\/install-packages check/],
     ['deploy.scripts: no bats libraries', 'deploy/scripts/tests/bats-suite', ['scripts'], process.env.PATH, /the bats library bats-support is not installed .*To run it: scripts\/install-packages check/, { BATS_LIB_PATH: path.join(ROOT, 'no-such-bats-lib') }],
     ['lint.clang-format: no clang-format', 'scripts/lint', ['format'], pathWithout('clang-format'), /clang-format is not installed/],
-    ['bench.smoke: no wrk', 'bench/run', ['--smoke', '--no-install', '--server', '/bin/true'], pathWithout('wrk'), /wrk not installed .*To run it: scripts\/install-packages check/],
+    ['bench.smoke: no wrk', 'bench/compare-servers', ['--smoke', '--no-install', '--server', '/bin/true'], pathWithout('wrk'), /wrk not installed .*To run it: scripts\/install-packages check/],
     ['docs.check: Node.js too old', 'docs/check', [], `${standIn('node', 'echo 16.20.2')}:${process.env.PATH}`, new RegExp(`node 16\\.20\\.2 is too old \\(minimum ${NODE_MINIMUM.replaceAll('.', '\\.')}\\)`)],
     ['terraform.native: no terraform', 'deploy/terraform/tests/tf-validate', [], pathWithout('terraform'), /terraform is not installed.*\. To run it: scripts\/install-packages terraform/],
     ['local.config: no node', 'scripts/node-suite', ['deploy/local/tests/config.test.mjs'], pathWithout('node'), /node is not installed/],
