@@ -24,6 +24,8 @@ int report(int code, const std::string& message) {
   return code;
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 bool wait_ready(int fd, short events, Clock::time_point deadline) {
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -47,6 +49,7 @@ std::optional<ProbeTarget> parse_probe_url(std::string_view url) {
     return std::nullopt;
   }
   url.remove_prefix(scheme.size());
+  url = url.substr(0, url.find('#'));
   const auto path_start = url.find('/');
   auto authority = url.substr(0, path_start);
   ProbeTarget target;
@@ -102,6 +105,26 @@ std::optional<ProbeTarget> parse_probe_url(std::string_view url) {
     return std::nullopt;
   }
   return target;
+}
+
+std::optional<int> parse_status_line(std::string_view line) {
+  constexpr std::string_view prefix = "HTTP/1.";
+  // "HTTP/1.1 200" is 12 bytes; a reason phrase, if any, follows a space.
+  if (line.size() < 12 || !line.starts_with(prefix) || !is_digit(line[7]) || line[8] != ' ' || !is_digit(line[9]) ||
+      !is_digit(line[10]) || !is_digit(line[11])) {
+    return std::nullopt;
+  }
+  const auto reason = line.substr(12);
+  if (!reason.empty() && reason.front() != ' ') {
+    return std::nullopt;
+  }
+  for (const char c : reason) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\t') || byte == 0x7f) {
+      return std::nullopt;
+    }
+  }
+  return (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
 }
 
 int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
@@ -162,14 +185,20 @@ int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
     }
   }
 
-  // "HTTP/1.1 200" is all that is needed.
-  std::array<char, 64> status_line{};
+  // The status line is all that is needed: read until its CRLF.
+  std::array<char, 512> head{};
   std::size_t received = 0;
-  constexpr std::size_t needed = 12;
-  while (received < needed) {
-    const auto n = ::recv(fd.get(), status_line.data() + received, status_line.size() - received, 0);
+  std::string_view line;
+  while (line.empty()) {
+    const auto n = ::recv(fd.get(), head.data() + received, head.size() - received, 0);
     if (n > 0) {
       received += static_cast<std::size_t>(n);
+      const std::string_view seen{head.data(), received};
+      if (const auto end = seen.find("\r\n"); end != std::string_view::npos) {
+        line = seen.substr(0, end);
+      } else if (received == head.size()) {
+        break;
+      }
     } else if (n == 0) {
       break;
     } else if (errno == EINTR || (errno == EAGAIN && wait_ready(fd.get(), POLLIN, deadline))) {
@@ -178,13 +207,12 @@ int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
       return report(1, "receive: " + std::string{errno == EAGAIN ? "timed out" : errno_text(errno)});
     }
   }
-  const std::string_view line{status_line.data(), received};
-  if (received < needed || !line.starts_with("HTTP/1.") || line[8] != ' ') {
+  const auto status = parse_status_line(line);
+  if (!status) {
     return report(1, "not an HTTP response from " + std::string{url});
   }
-  const auto status = line.substr(9, 3);
-  if (status[0] != '2') {
-    return report(1, std::string{url} + " answered " + std::string{status});
+  if (*status < 200 || *status > 299) {
+    return report(1, std::string{url} + " answered " + std::to_string(*status));
   }
   return 0;
 }

@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -191,6 +193,92 @@ TEST(Cli, ProbeRejectsUrlsItCannotUse) {
     EXPECT_EQ(run.exit_code, 2) << url;
     EXPECT_NE(run.err.find("cannot use URL"), std::string::npos) << run.err;
   }
+}
+
+// A stand-in server for the probe: answers one connection with `answer`
+// and keeps the request head it received.
+class CannedServer {
+ public:
+  explicit CannedServer(std::string answer) : answer_(std::move(answer)), fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    socklen_t length = sizeof(address);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    ::listen(fd_, 1);
+    thread_ = std::thread([this] { serve_one(); });
+  }
+  CannedServer(const CannedServer&) = delete;
+  CannedServer& operator=(const CannedServer&) = delete;
+  CannedServer(CannedServer&&) = delete;
+  CannedServer& operator=(CannedServer&&) = delete;
+  ~CannedServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+
+  [[nodiscard]] std::string url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string{path};
+  }
+  // The request head, once the probe has finished.
+  [[nodiscard]] const std::string& request() const { return request_; }
+
+ private:
+  void serve_one() {
+    const int client = ::accept(fd_, nullptr, nullptr);
+    if (client < 0) {
+      return;
+    }
+    std::array<char, 4096> buffer{};
+    while (request_.find("\r\n\r\n") == std::string::npos) {
+      const auto n = ::recv(client, buffer.data(), buffer.size(), 0);
+      if (n <= 0) {
+        break;
+      }
+      request_.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    ::send(client, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+    ::close(client);
+  }
+
+  std::string answer_;
+  int fd_;
+  std::uint16_t port_ = 0;
+  std::string request_;
+  std::thread thread_;
+};
+
+// Finding 10: "HTTP/1.1 2000" was taken for a 2xx status.
+TEST(Cli, ProbeRejectsAMalformedStatusLine) {
+  for (const char* answer : {"HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 2xx OK\r\n\r\n",
+                             "HTTP/1.1  200 OK\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n",
+                             "HTTP/1.1 200 OK\nContent-Length: 0\n\n", "HTTP/1.1 200 OK"}) {
+    CannedServer server{answer};
+    const auto run = ServerProcess::run_to_exit({"--probe", server.url("/healthz")});
+    EXPECT_EQ(run.exit_code, 1) << "accepted: " << answer;
+    EXPECT_NE(run.err.find("not an HTTP response"), std::string::npos) << run.err;
+  }
+}
+
+TEST(Cli, ProbeAcceptsEveryWellFormedTwoHundredStatusLine) {
+  for (const char* answer : {"HTTP/1.1 200 OK\r\n\r\n", "HTTP/1.0 204 No Content\r\n\r\n", "HTTP/1.1 299 \r\n\r\n",
+                             "HTTP/1.1 200 \r\n\r\n"}) {
+    CannedServer server{answer};
+    const auto run = ServerProcess::run_to_exit({"--probe", server.url("/healthz")});
+    EXPECT_EQ(run.exit_code, 0) << answer << ": " << run.err;
+  }
+}
+
+// Finding 10: the fragment is the client's own; it is never sent.
+TEST(Cli, ProbeNeverSendsTheFragment) {
+  CannedServer server{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
+  const auto run = ServerProcess::run_to_exit({"--probe", server.url("/healthz?x=1#section")});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(server.request().starts_with("GET /healthz?x=1 HTTP/1.1\r\n")) << server.request();
+  EXPECT_EQ(server.request().find('#'), std::string::npos) << server.request();
 }
 
 }  // namespace

@@ -41,5 +41,32 @@ TEST(ProbeUrl, RejectsWhatItCannotUse) {
   }
 }
 
+TEST(ProbeUrl, DropsTheFragment) {
+  auto target = parse_probe_url("http://127.0.0.1:8080/healthz?a=1#part");
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->path, "/healthz?a=1");
+  auto bare = parse_probe_url("http://127.0.0.1:8080#part");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->port, 8080);
+  EXPECT_EQ(bare->path, "/");
+}
+
+TEST(StatusLine, ReadsTheCodeOfAWellFormedLine) {
+  EXPECT_EQ(parse_status_line("HTTP/1.1 200 OK"), 200);
+  EXPECT_EQ(parse_status_line("HTTP/1.0 204 No Content"), 204);
+  EXPECT_EQ(parse_status_line("HTTP/1.1 503 Service Unavailable"), 503);
+  EXPECT_EQ(parse_status_line("HTTP/1.1 200 "), 200);
+  EXPECT_EQ(parse_status_line("HTTP/1.1 200"), 200);
+  EXPECT_EQ(parse_status_line("HTTP/1.1 299 \tweird\treason"), 299);
+}
+
+TEST(StatusLine, RejectsEverythingElse) {
+  for (const char* line :
+       {"HTTP/1.1 2000", "HTTP/1.1 2000 OK", "HTTP/1.1 20 OK", "HTTP/1.1 2x0 OK", "HTTP/1.1  200 OK", "HTTP/1.1 200OK",
+        "HTTP/2.0 200 OK", "HTTP/1.x 200 OK", "http/1.1 200 OK", "HTTP/1.1 200 O\x01K", "", "HTTP/1.1", "ICY 200 OK"}) {
+    EXPECT_FALSE(parse_status_line(line)) << line;
+  }
+}
+
 }  // namespace
 }  // namespace hello
