@@ -144,6 +144,52 @@ ScanStatus RequestHeadScanner::finish_request_line(std::string_view line) {
   return ScanStatus::incomplete;
 }
 
+ScanStatus RequestHeadScanner::check_partial_request_line(std::string_view data, std::size_t end) {
+  // Resumes where the last incomplete scan stopped, so a line that arrives a
+  // byte at a time is still checked in linear time. Empty lines before the
+  // request line move its start: the check starts over there.
+  if (line_checked_ < line_start_of_request_) {
+    line_checked_ = line_start_of_request_;
+    part_start_ = line_checked_;
+    line_part_ = LinePart::method;
+  }
+  constexpr std::string_view http11 = "HTTP/1.1";
+  for (std::size_t i = line_checked_; i < end; ++i) {
+    const char c = data[i];
+    switch (line_part_) {
+      case LinePart::method:
+        if (c == ' ') {
+          if (i == part_start_) {
+            return reject(400, "malformed request line");
+          }
+          line_part_ = LinePart::target;
+          part_start_ = i + 1;
+        } else if (class_of(c) != token) {
+          return reject(400, "invalid character in method");
+        }
+        break;
+      case LinePart::target:
+        if (c == ' ') {
+          if (i == part_start_) {
+            return reject(400, "malformed request line");
+          }
+          line_part_ = LinePart::version;
+          part_start_ = i + 1;
+        }
+        break;
+      case LinePart::version: {
+        const auto at = i - part_start_;
+        if (at >= http11.size() || (c != http11[at] && !(at == http11.size() - 1 && c == '0'))) {
+          return reject(400, "unsupported HTTP version");
+        }
+        break;
+      }
+    }
+  }
+  line_checked_ = end;
+  return ScanStatus::incomplete;
+}
+
 ScanStatus RequestHeadScanner::scan(std::string_view data) {
   // Each phase runs a tight loop over the bytes that need no decision (a
   // word or a table lookup at a time) and decides only at the byte that
@@ -164,6 +210,9 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
           ++pos;
         }
         if (pos >= size) {
+          if (check_partial_request_line(data, pos) == ScanStatus::rejected) {
+            return ScanStatus::rejected;
+          }
           return suspend(pos);
         }
         if (pos >= bound) {
@@ -172,6 +221,9 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
         const auto kind = class_of(data[pos]);
         if (kind == cr) {
           if (pos + 1 >= size) {
+            if (check_partial_request_line(data, pos) == ScanStatus::rejected) {
+              return ScanStatus::rejected;
+            }
             return suspend(pos);
           }
           if (data[pos + 1] != '\n') {

@@ -20,6 +20,9 @@ enum class ScanStatus : std::uint8_t { incomplete, complete, rejected };
 // folding or whitespace before the first header, no whitespace between a
 // field name and its colon, a single-space request line with HTTP/1.0 or
 // HTTP/1.1, and the size limits. llhttp 8.1 accepts several of these.
+// A request line that can no longer become valid (a bad method byte, a
+// double space, a version that is not a prefix of HTTP/1.1 or HTTP/1.0) is
+// rejected as soon as its bytes show it, without waiting for its end.
 //
 // The scan is resumable: the caller presents the same head again, from its
 // first byte and with more bytes appended, and scanning continues where it
@@ -53,6 +56,7 @@ class RequestHeadScanner {
 
  private:
   enum class Phase : std::uint8_t { request_line, header_name, header_value };
+  enum class LinePart : std::uint8_t { method, target, version };
 
   ScanStatus reject(int status, std::string_view reason) {
     reject_status_ = status;
@@ -65,6 +69,7 @@ class RequestHeadScanner {
     return ScanStatus::incomplete;
   }
   ScanStatus finish_request_line(std::string_view line);
+  ScanStatus check_partial_request_line(std::string_view data, std::size_t end);
 
   HeadLimits limits_;
   Phase phase_ = Phase::request_line;
@@ -77,6 +82,10 @@ class RequestHeadScanner {
   std::size_t method_size_ = 0;
   std::size_t target_start_ = 0;
   std::size_t target_size_ = 0;
+  // How far an incomplete request line has been checked, and in which part.
+  std::size_t line_checked_ = 0;
+  std::size_t part_start_ = 0;
+  LinePart line_part_ = LinePart::method;
   int http_minor_ = 1;
   int reject_status_ = 0;
   std::string_view reject_reason_;

@@ -166,5 +166,39 @@ TEST(RequestHeadScanner, ResetStartsOver) {
   EXPECT_EQ(scanner.scan("GET / HTTP/1.1\r\n\r\n"), ScanStatus::complete);
 }
 
+TEST(RequestHeadScanner, RejectsARequestLineAsSoonAsItCannotBecomeValid) {
+  for (const char* partial :
+       {"GET / HTTP/5.6", "GET / HTTP/1.1x", "GET / HTTP/1.2", "GET / http", "G@T", "GET  /", " GET", "\r\n GET"}) {
+    RequestHeadScanner scanner;
+    EXPECT_EQ(scanner.scan(partial), ScanStatus::rejected) << partial;
+    EXPECT_EQ(scanner.reject_status(), 400) << partial;
+  }
+}
+
+TEST(RequestHeadScanner, WaitsForARequestLineThatMayStillBecomeValid) {
+  for (const char* partial :
+       {"", "G", "GET", "GET ", "GET /a", "GET /a ", "GET /a H", "GET /a HTTP/1.", "GET /a HTTP/1.0", "GET /a HTTP/1.1",
+        "GET /a HTTP/1.1\r", "\r\n\r\nGET / HT", "OPTIONS * HTTP/1"}) {
+    RequestHeadScanner scanner;
+    EXPECT_EQ(scanner.scan(partial), ScanStatus::incomplete) << partial;
+  }
+}
+
+TEST(RequestHeadScanner, ChecksALineArrivingAByteAtATimeAsItComes) {
+  const std::string line = "GET /x HTTP/5.6\r\n";
+  RequestHeadScanner scanner;
+  std::size_t rejected_at = 0;
+  for (std::size_t size = 1; size <= line.size(); ++size) {
+    const auto status = scanner.scan(std::string_view{line}.substr(0, size));
+    if (status == ScanStatus::rejected) {
+      rejected_at = size;
+      break;
+    }
+    ASSERT_EQ(status, ScanStatus::incomplete) << size;
+  }
+  EXPECT_EQ(rejected_at, line.find('5') + 1);
+  EXPECT_EQ(scanner.reject_reason(), "unsupported HTTP version");
+}
+
 }  // namespace
 }  // namespace hello
