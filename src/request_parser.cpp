@@ -35,6 +35,14 @@ bool is_valid_host(std::string_view host) {
   return std::ranges::all_of(host, [](char c) { return allowed[static_cast<unsigned char>(c)]; });
 }
 
+// llhttp leaves out the whitespace before a field value, not after it.
+std::string_view trim_trailing_whitespace(std::string_view value) {
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+    value.remove_suffix(1);
+  }
+  return value;
+}
+
 // A view that grows over successive callbacks: the head is one contiguous
 // buffer, so the pieces llhttp reports are adjacent.
 std::string_view extend(std::string_view current, const char* at, std::size_t length) {
@@ -56,29 +64,46 @@ const llhttp_settings_t& RequestParser::settings() {
     s.on_header_value_complete = &RequestParser::on_header_value_complete;
     s.on_headers_complete = &RequestParser::on_headers_complete;
     s.on_body = &RequestParser::on_body;
+    s.on_chunk_extension_name = &RequestParser::on_chunk_extension;
+    s.on_chunk_extension_value = &RequestParser::on_chunk_extension;
     s.on_message_complete = &RequestParser::on_message_complete;
     return s;
   }();
   return table;
 }
 
-RequestParser::RequestParser(std::uint64_t max_body_bytes) : max_body_bytes_(max_body_bytes) {
+RequestParser::RequestParser(std::uint64_t max_body_bytes, HeadLimits limits)
+    : max_body_bytes_(max_body_bytes), limits_(limits) {
   llhttp_init(&parser_, HTTP_REQUEST, &settings());
   parser_.data = this;
 }
 
 int RequestParser::on_header_field(llhttp_t* parser, const char* at, std::size_t length) {
   auto& self = RequestParser::self(parser);
+  if (self.headers_done_) {
+    // A trailer field: the head's limits apply to the trailer section too.
+    self.trailer_bytes_ += length;
+    if (self.trailer_bytes_ > self.limits_.max_header_bytes) {
+      return self.fail(431, "trailer section too large");
+    }
+    return 0;
+  }
   self.field_ = extend(self.field_, at, length);
   return 0;
 }
 
 int RequestParser::on_header_field_complete(llhttp_t* parser) {
   auto& self = RequestParser::self(parser);
-  // Trailer fields of a chunked body are not request headers.
-  self.field_is_host_ = !self.headers_done_ && equals_ignore_case(self.field_, "host");
+  if (self.headers_done_) {
+    // Trailer fields of a chunked body are not request headers.
+    self.field_kind_ = Field::other;
+    return ++self.trailer_count_ > self.limits_.max_header_count ? self.fail(431, "too many trailer fields") : 0;
+  }
+  self.field_kind_ = equals_ignore_case(self.field_, "host")     ? Field::host
+                     : equals_ignore_case(self.field_, "expect") ? Field::expect
+                                                                 : Field::other;
   self.field_ = {};
-  if (self.field_is_host_ && ++self.host_count_ > 1) {
+  if (self.field_kind_ == Field::host && ++self.host_count_ > 1) {
     return self.fail(400, "more than one Host header");
   }
   return 0;
@@ -86,7 +111,11 @@ int RequestParser::on_header_field_complete(llhttp_t* parser) {
 
 int RequestParser::on_header_value(llhttp_t* parser, const char* at, std::size_t length) {
   auto& self = RequestParser::self(parser);
-  if (self.field_is_host_) {
+  if (self.headers_done_) {
+    self.trailer_bytes_ += length;
+    return self.trailer_bytes_ > self.limits_.max_header_bytes ? self.fail(431, "trailer section too large") : 0;
+  }
+  if (self.field_kind_ != Field::other) {
     self.value_ = extend(self.value_, at, length);
   }
   return 0;
@@ -94,10 +123,17 @@ int RequestParser::on_header_value(llhttp_t* parser, const char* at, std::size_t
 
 int RequestParser::on_header_value_complete(llhttp_t* parser) {
   auto& self = RequestParser::self(parser);
-  const bool bad_host = self.field_is_host_ && !is_valid_host(self.value_);
-  self.field_is_host_ = false;
+  const auto kind = self.field_kind_;
+  const auto value = trim_trailing_whitespace(self.value_);
+  self.field_kind_ = Field::other;
   self.value_ = {};
-  return bad_host ? self.fail(400, "invalid Host header") : 0;
+  if (kind == Field::host && !is_valid_host(value)) {
+    return self.fail(400, "invalid Host header");
+  }
+  if (kind == Field::expect && equals_ignore_case(value, "100-continue")) {
+    self.head_.expect_continue = true;
+  }
+  return 0;
 }
 
 int RequestParser::on_headers_complete(llhttp_t* parser) {
@@ -130,6 +166,14 @@ int RequestParser::on_body(llhttp_t* parser, const char* /*at*/, std::size_t len
   return self.body_bytes_ > self.max_body_bytes_ ? self.fail(413, "request body too large") : 0;
 }
 
+int RequestParser::on_chunk_extension(llhttp_t* parser, const char* /*at*/, std::size_t length) {
+  auto& self = RequestParser::self(parser);
+  // No endpoint reads an extension, so their bytes count against the same
+  // limit as a head's, over the whole body.
+  self.extension_bytes_ += length;
+  return self.extension_bytes_ > self.limits_.max_header_bytes ? self.fail(400, "chunk extensions too long") : 0;
+}
+
 int RequestParser::on_message_complete(llhttp_t* parser) {
   auto& self = RequestParser::self(parser);
   self.message_done_ = true;
@@ -156,8 +200,11 @@ ParseStatus RequestParser::parse_head(std::string_view head) {
   field_ = {};
   value_ = {};
   body_bytes_ = 0;
+  extension_bytes_ = 0;
+  trailer_bytes_ = 0;
+  trailer_count_ = 0;
   host_count_ = 0;
-  field_is_host_ = false;
+  field_kind_ = Field::other;
   headers_done_ = false;
   message_done_ = false;
   reject_status_ = 0;

@@ -40,6 +40,8 @@ TEST(RequestParser, HostRules) {
   EXPECT_EQ(parser.parse_head("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), ParseStatus::rejected);
   EXPECT_EQ(parser.parse_head("GET / HTTP/1.1\r\nHOST: [::1]:8080\r\n\r\n"), ParseStatus::complete);
   EXPECT_EQ(parser.parse_head("GET / HTTP/1.1\r\nHost:\r\n\r\n"), ParseStatus::complete);  // empty is allowed
+  // Whitespace around the value is not part of it (RFC 9112, section 5).
+  EXPECT_EQ(parser.parse_head("GET / HTTP/1.1\r\nHost: h \t\r\n\r\n"), ParseStatus::complete);
 }
 
 TEST(RequestParser, ContentLengthBodyIsConsumedExactly) {
@@ -142,6 +144,51 @@ INSTANTIATE_TEST_SUITE_P(
         Framing{"chunk_data_too_long", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
                 "1\r\nab\r\n"}),
     [](const ::testing::TestParamInfo<Framing>& param_info) { return std::string{param_info.param.name}; });
+
+TEST(RequestParser, NotesExpect100Continue) {
+  RequestParser parser;
+  ASSERT_EQ(parser.parse_head("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue \r\nContent-Length: 1\r\n\r\n"),
+            ParseStatus::needs_body);
+  EXPECT_TRUE(parser.head().expect_continue);
+  ASSERT_EQ(parser.parse_head("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n"), ParseStatus::needs_body);
+  EXPECT_FALSE(parser.head().expect_continue);
+  ASSERT_EQ(parser.parse_head("POST / HTTP/1.1\r\nHost: h\r\nExpect: something-else\r\nContent-Length: 1\r\n\r\n"),
+            ParseStatus::needs_body);
+  EXPECT_FALSE(parser.head().expect_continue);
+}
+
+std::string chunked_head() { return "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"; }
+
+TEST(RequestParser, ChunkExtensionsCountAgainstTheHeaderByteLimit) {
+  RequestParser parser{1U << 20U, HeadLimits{.max_header_bytes = 64}};
+  ASSERT_EQ(parser.parse_head(chunked_head()), ParseStatus::needs_body);
+  std::size_t consumed = 0;
+  // Within the limit over the whole body...
+  EXPECT_EQ(parser.parse_body("1;a=" + std::string(20, 'x') + "\r\nz\r\n", consumed), ParseStatus::needs_body);
+  EXPECT_EQ(parser.parse_body("1;b=" + std::string(20, 'x') + "\r\nz\r\n", consumed), ParseStatus::needs_body);
+  // ...and over it, even in pieces and even when each extension is short.
+  EXPECT_EQ(parser.parse_body("1;c=" + std::string(30, 'x') + "\r\nz\r\n", consumed), ParseStatus::rejected);
+  EXPECT_EQ(parser.reject_status(), 400);
+  EXPECT_EQ(parser.reject_reason(), "chunk extensions too long");
+  // Every message starts afresh.
+  ASSERT_EQ(parser.parse_head(chunked_head()), ParseStatus::needs_body);
+  EXPECT_EQ(parser.parse_body("1;a=" + std::string(20, 'x') + "\r\nz\r\n0\r\n\r\n", consumed), ParseStatus::complete);
+}
+
+TEST(RequestParser, TrailersCountAgainstTheHeaderLimits) {
+  RequestParser parser{1U << 20U, HeadLimits{.max_header_bytes = 64, .max_header_count = 3}};
+  std::size_t consumed = 0;
+  ASSERT_EQ(parser.parse_head(chunked_head()), ParseStatus::needs_body);
+  EXPECT_EQ(parser.parse_body("0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", consumed), ParseStatus::complete);
+  ASSERT_EQ(parser.parse_head(chunked_head()), ParseStatus::needs_body);
+  EXPECT_EQ(parser.parse_body("0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", consumed), ParseStatus::rejected);
+  EXPECT_EQ(parser.reject_status(), 431);
+  EXPECT_EQ(parser.reject_reason(), "too many trailer fields");
+  ASSERT_EQ(parser.parse_head(chunked_head()), ParseStatus::needs_body);
+  EXPECT_EQ(parser.parse_body("0\r\nLong: " + std::string(70, 'v') + "\r\n\r\n", consumed), ParseStatus::rejected);
+  EXPECT_EQ(parser.reject_status(), 431);
+  EXPECT_EQ(parser.reject_reason(), "trailer section too large");
+}
 
 }  // namespace
 }  // namespace hello
