@@ -12,6 +12,7 @@
 #include "http_date.hpp"
 #include "http_session.hpp"
 #include "metrics.hpp"
+#include "process_stats.hpp"
 #include "request_head_scanner.hpp"
 #include "request_parser.hpp"
 #include "response.hpp"
@@ -155,6 +156,33 @@ void count_request_metrics(benchmark::State& state) {
   count_requests(state, 1, 0);
 }
 BENCHMARK(count_request_metrics);
+
+// Rendering /metrics as a scrape sees it (two workers' counters, process
+// figures from the cache), and reading the process figures afresh.
+void render_metrics_page(benchmark::State& state) {
+  hello::MetricsRegistry registry{2, hello::BuildLabels{"1.0.0", "0123456789abcdef0123456789abcdef01234567"}};
+  registry.worker(0).count_request(hello::MethodLabel::get, 200);
+  registry.worker(1).count_request(hello::MethodLabel::get, 404);
+  hello::CachedProcessStats process;
+  std::string page;
+  for (auto _ : state) {
+    page.clear();
+    registry.render(page, process.get(), true);
+    benchmark::DoNotOptimize(page.data());
+  }
+  count_requests(state, 1, page.size());
+}
+BENCHMARK(render_metrics_page);
+
+void read_process_stats(benchmark::State& state) {
+  const hello::ProcessStatsReader reader;
+  for (auto _ : state) {
+    auto stats = reader.read();
+    benchmark::DoNotOptimize(stats);
+  }
+  count_requests(state, 1, 0);
+}
+BENCHMARK(read_process_stats);
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "http_session.hpp"
 
+#include <algorithm>
+
 #include "router.hpp"
 
 namespace hello {
@@ -46,33 +48,52 @@ HttpSession::Answer HttpSession::decide(const ParsedHead& head, std::string_view
   return answer;
 }
 
+namespace {
+
+constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Each answer is timed from when its request became readable, or from the
+// previous answer of the same batch (when the request was parsed), to now.
+void observe_latency(SessionContext& context) {
+  if (context.clock_ns == nullptr) {
+    return;
+  }
+  const auto now = context.clock_ns();
+  context.metrics.observe_duration(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(now - context.request_start_ns, 0)), 1);
+  context.request_start_ns = now;
+}
+
+}  // namespace
+
 void HttpSession::answer(const Answer& answer, SessionContext& context, std::string& out, ConsumeResult& result) {
   const bool close = !answer.keep_alive || answer.must_close || context.closing;
   const auto connection = close           ? ConnectionHeader::close
                           : answer.http10 ? ConnectionHeader::keep_alive
                                           : ConnectionHeader::none;
-  int status = 200;
   if (answer.response != nullptr) {
     append_response(out, *answer.response, context.date, connection, answer.with_body);
-    status = answer.response->status;
   } else {
     context.scratch.clear();
     context.metrics_page.render(context.scratch);
     append_response(out, 200, prometheus_text, context.scratch, context.date, connection, answer.with_body);
   }
-  context.metrics.count_request(answer.method, status);
+  context.metrics.count_request(answer.method, answer.status());
+  observe_latency(context);
   ++result.responses;
   result.close = close;
   result.client_done = !answer.keep_alive;
 }
 
-void HttpSession::reject(int status, MethodLabel method, SessionContext& context, std::string& out,
+void HttpSession::reject(const Rejection& rejection, MethodLabel method, SessionContext& context, std::string& out,
                          ConsumeResult& result) {
-  append_response(out, context.responses.for_status(status), context.date, ConnectionHeader::close, true);
-  context.metrics.count_request(method, status);
+  append_response(out, context.responses.for_status(rejection.status), context.date, ConnectionHeader::close, true);
+  context.metrics.count_request(method, rejection.status);
+  context.metrics.count_rejection(rejection_reason(rejection.status));
   ++result.responses;
   result.close = true;
   result.client_done = false;
+  result.rejection = rejection;
   reading_body_ = false;
   scanner_.reset();
 }
@@ -82,12 +103,30 @@ bool HttpSession::append_timeout_response(SessionContext& context, std::string& 
     return false;
   }
   ConsumeResult ignored;
-  reject(408, MethodLabel::other, context, out, ignored);
+  reject(timeout_rejection, MethodLabel::other, context, out, ignored);
   return true;
+}
+
+bool HttpSession::answer_expectation(SessionContext& context, std::string& out, ConsumeResult& result) {
+  // RFC 9110, section 10.1.1. No endpoint reads a body, but one that would
+  // be answered 2xx is read and dropped to keep the connection, so the
+  // client is told to send it. Any other answer is known from the head and
+  // given at once; whether the client then sends the body or not cannot be
+  // told, so the connection closes (lingering, which drops a late body).
+  const auto status = pending_.status();
+  if (status >= 200 && status < 300) {
+    out += continue_response;
+    return true;
+  }
+  pending_.must_close = true;
+  answer(pending_, context, out, result);
+  result.client_done = false;
+  return false;
 }
 
 ConsumeResult HttpSession::consume(std::string_view input, SessionContext& context, std::string& out) {
   ConsumeResult result;
+  const auto out_start = out.size();
   std::size_t offset = 0;
   while (offset < input.size() && !result.close) {
     const auto rest = input.substr(offset);
@@ -95,7 +134,7 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
       std::size_t used = 0;
       const auto status = parser_.parse_body(rest, used);
       if (status == ParseStatus::rejected) {
-        reject(parser_.reject_status(), pending_.method, context, out, result);
+        reject({parser_.reject_status(), parser_.reject_reason()}, pending_.method, context, out, result);
         break;
       }
       offset += used;
@@ -106,13 +145,19 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
       answer(pending_, context, out, result);
       continue;
     }
+    if (out.size() - out_start >= output_per_call_) {
+      // Between two requests, with this call's share of output made: the
+      // rest waits until the output is on its way.
+      result.paused = true;
+      break;
+    }
 
     const auto scanned = scanner_.scan(rest);
     if (scanned == ScanStatus::incomplete) {
       break;
     }
     if (scanned == ScanStatus::rejected) {
-      reject(scanner_.reject_status(), MethodLabel::other, context, out, result);
+      reject({scanner_.reject_status(), scanner_.reject_reason()}, MethodLabel::other, context, out, result);
       break;
     }
     const auto head_start = scanner_.head_start();
@@ -120,13 +165,18 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
     const auto target = scanner_.target(rest);
     const auto parsed = parser_.parse_head(rest.substr(head_start, head_size - head_start));
     if (parsed == ParseStatus::rejected) {
-      reject(parser_.reject_status(), MethodLabel::other, context, out, result);
+      reject({parser_.reject_status(), parser_.reject_reason()}, MethodLabel::other, context, out, result);
       break;
     }
     pending_ = decide(parser_.head(), target, context);
     scanner_.reset();
     offset += head_size;
     if (parsed == ParseStatus::needs_body) {
+      // HTTP/1.0 has no 100 (Continue): the expectation is ignored there.
+      const auto& head = parser_.head();
+      if (head.expect_continue && head.http_minor == 1 && !answer_expectation(context, out, result)) {
+        break;
+      }
       reading_body_ = true;
       continue;
     }
@@ -136,6 +186,7 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
   // to close and still sent more is not done sending after all.
   result.client_done = result.client_done && offset == input.size();
   result.consumed = result.close ? input.size() : offset;
+  result.paused = result.paused && !result.close;
   return result;
 }
 

@@ -50,6 +50,17 @@ void sample(std::string& out, std::string_view name, auto value) {
   out += '\n';
 }
 
+// A family with one sample, left out entirely when its value is unknown.
+template <class T>
+void optional_family(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                     const std::optional<T>& value) {
+  if (!value) {
+    return;
+  }
+  header(out, name, type, help);
+  sample(out, name, *value);
+}
+
 }  // namespace
 
 MethodLabel method_label(llhttp_method_t method) {
@@ -77,6 +88,32 @@ std::string_view to_string(MethodLabel method) {
   static constexpr std::array<std::string_view, method_label_count> names{"GET",    "HEAD",  "POST",    "PUT",
                                                                           "DELETE", "PATCH", "OPTIONS", "OTHER"};
   return names[static_cast<std::size_t>(method)];
+}
+
+RejectionReason rejection_reason(int status) {
+  switch (status) {
+    case 408:
+      return RejectionReason::timeout;
+    case 413:
+      return RejectionReason::body_too_large;
+    case 414:
+      return RejectionReason::uri_too_long;
+    case 431:
+      return RejectionReason::header_too_large;
+    case 501:
+      return RejectionReason::not_implemented;
+    case 503:
+      return RejectionReason::connection_limit;
+    default:
+      return RejectionReason::bad_request;
+  }
+}
+
+std::string_view to_string(RejectionReason reason) {
+  static constexpr std::array<std::string_view, rejection_reason_count> names{
+      "bad_request",      "timeout",         "body_too_large",  "uri_too_long",
+      "header_too_large", "not_implemented", "connection_limit"};
+  return names[static_cast<std::size_t>(reason)];
 }
 
 std::size_t status_index(int status) {
@@ -130,7 +167,8 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
   }
 
   header(out, "http_request_duration_seconds", "histogram",
-         "Time from reading a request to having its response ready to send, in seconds.");
+         "Time from when a request could be read (or, pipelined, from the answer before it) to its response being "
+         "queued, in seconds.");
   std::uint64_t cumulative = 0;
   std::uint64_t count = 0;
   std::uint64_t sum_ns = 0;
@@ -168,8 +206,23 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
   header(out, "http_connections_accepted_total", "counter", "Client connections accepted.");
   sample(out, "http_connections_accepted_total", accepted);
   header(out, "http_connections_refused_total", "counter",
-         "Client connections closed at once because --max-connections were open.");
+         "Client connections answered 503 and closed at once because --max-connections were open.");
   sample(out, "http_connections_refused_total", refused);
+
+  header(out, "http_requests_rejected_total", "counter",
+         "Requests refused before a normal answer, by reason: malformed or over a limit (4xx), too slow (408), "
+         "over the connection cap (503).");
+  for (std::size_t r = 0; r < rejection_reason_count; ++r) {
+    std::uint64_t total = 0;
+    for (const auto& worker : workers_) {
+      total += worker->rejections[r].value();
+    }
+    out += "http_requests_rejected_total{reason=\"";
+    out += to_string(static_cast<RejectionReason>(r));
+    out += "\"} ";
+    append_number(out, total);
+    out += '\n';
+  }
 
   header(out, "hello_ready", "gauge", "1 while /readyz answers 200, 0 once shutdown has begun.");
   sample(out, "hello_ready", ready ? 1 : 0);
@@ -182,20 +235,16 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
   out += build_.revision;
   out += "\"} 1\n";
 
-  header(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
-  sample(out, "process_cpu_seconds_total", process.cpu_seconds);
-  header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-  sample(out, "process_resident_memory_bytes", process.resident_bytes);
-  header(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-  sample(out, "process_virtual_memory_bytes", process.virtual_bytes);
-  header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
-  sample(out, "process_open_fds", process.open_fds);
-  header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-  sample(out, "process_max_fds", process.max_fds);
-  header(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
-  sample(out, "process_start_time_seconds", process.start_time_seconds);
-  header(out, "process_threads", "gauge", "Number of OS threads in the process.");
-  sample(out, "process_threads", process.threads);
+  optional_family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+                  process.cpu_seconds);
+  optional_family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+                  process.resident_bytes);
+  optional_family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", process.virtual_bytes);
+  optional_family(out, "process_open_fds", "gauge", "Number of open file descriptors.", process.open_fds);
+  optional_family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", process.max_fds);
+  optional_family(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+                  process.start_time_seconds);
+  optional_family(out, "process_threads", "gauge", "Number of OS threads in the process.", process.threads);
 }
 
 }  // namespace hello

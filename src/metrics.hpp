@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,21 @@ inline constexpr std::size_t method_label_count = 8;
 // Every status this server sends; anything else is counted as 500.
 inline constexpr std::array<int, 11> counted_statuses{200, 400, 404, 405, 408, 413, 414, 431, 500, 501, 503};
 [[nodiscard]] std::size_t status_index(int status);
+
+// Why a request was refused: a small fixed set, so the label's values never
+// grow with what clients send.
+enum class RejectionReason : std::uint8_t {
+  bad_request,       // 400: malformed, ambiguous or smuggling-prone input
+  timeout,           // 408: the head did not arrive within the header timeout
+  body_too_large,    // 413
+  uri_too_long,      // 414
+  header_too_large,  // 431: head or trailer section over its limits
+  not_implemented,   // 501: unknown method
+  connection_limit,  // 503: over --max-connections, answered without parsing
+};
+inline constexpr std::size_t rejection_reason_count = 7;
+[[nodiscard]] RejectionReason rejection_reason(int status);
+[[nodiscard]] std::string_view to_string(RejectionReason reason);
 
 // Upper bounds of the latency histogram, in seconds and in nanoseconds.
 inline constexpr std::array<std::string_view, 13> duration_bucket_labels{
@@ -59,23 +75,26 @@ struct alignas(64) WorkerMetrics {
   Gauge connections_active;
   Counter connections_accepted;
   Counter connections_refused;
+  std::array<Counter, rejection_reason_count> rejections{};
 
   void count_request(MethodLabel method, int status) {
     requests[static_cast<std::size_t>(method)][status_index(status)].add();
   }
-  // `count` requests that each took `nanoseconds` (a batch of pipelined
-  // requests is timed once).
+  void count_rejection(RejectionReason reason) { rejections[static_cast<std::size_t>(reason)].add(); }
+  // `count` requests that each took `nanoseconds`.
   void observe_duration(std::uint64_t nanoseconds, std::uint64_t count);
 };
 
+// The process_* figures; one that could not be read is left out of the
+// page rather than shown as 0 (a counter must never go backwards).
 struct ProcessStats {
-  double cpu_seconds = 0;
-  std::uint64_t resident_bytes = 0;
-  std::uint64_t virtual_bytes = 0;
-  std::uint64_t open_fds = 0;
-  std::uint64_t max_fds = 0;
-  double start_time_seconds = 0;
-  std::uint64_t threads = 0;
+  std::optional<double> cpu_seconds;
+  std::optional<std::uint64_t> resident_bytes;
+  std::optional<std::uint64_t> virtual_bytes;
+  std::optional<std::uint64_t> open_fds;
+  std::optional<std::uint64_t> max_fds;
+  std::optional<double> start_time_seconds;
+  std::optional<std::uint64_t> threads;
 };
 
 struct BuildLabels {

@@ -1,11 +1,16 @@
 #include "process_stats.hpp"
 
-#include <dirent.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <string>
 
 #include "read_file.hpp"
 
@@ -22,21 +27,55 @@ std::optional<std::uint64_t> to_unsigned(std::string_view text) {
   return value;
 }
 
-std::uint64_t count_open_fds() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) {
-    return 0;
+// The whole of a small procfs file through a descriptor kept open: procfs
+// regenerates the content on every read from offset 0.
+std::optional<std::string_view> pread_whole(int fd, std::array<char, 4096>& buffer) {
+  if (fd < 0) {
+    return std::nullopt;
   }
+  for (;;) {
+    const auto n = ::pread(fd, buffer.data(), buffer.size(), 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0 || static_cast<std::size_t>(n) == buffer.size()) {
+      return std::nullopt;  // unreadable, or larger than any stat line
+    }
+    return std::string_view{buffer.data(), static_cast<std::size_t>(n)};
+  }
+}
+
+// Lists /proc/self/fd through the directory descriptor kept open.
+std::optional<std::uint64_t> list_open_fds(int dir) {
+  if (::lseek(dir, 0, SEEK_SET) != 0) {
+    return std::nullopt;
+  }
+  alignas(8) std::array<char, 8192> entries{};
   std::uint64_t count = 0;
-  // readdir is safe here: the stream is private to this call.
-  // NOLINTNEXTLINE(concurrency-mt-unsafe)
-  while (const dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] != '.') {
-      ++count;
+  for (;;) {
+    const auto n = ::syscall(SYS_getdents64, dir, entries.data(), entries.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return std::nullopt;
+    }
+    if (n == 0) {
+      return count;
+    }
+    // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+    for (long at = 0; at < n;) {
+      std::uint16_t record = 0;
+      std::memcpy(&record, entries.data() + at + 16, sizeof(record));
+      if (entries[static_cast<std::size_t>(at) + 19] != '.') {
+        ++count;
+      }
+      if (record == 0) {
+        return std::nullopt;
+      }
+      at += record;
     }
   }
-  closedir(dir);
-  return count > 0 ? count - 1 : 0;  // the directory stream's own descriptor
 }
 
 }  // namespace
@@ -93,30 +132,61 @@ std::optional<std::uint64_t> parse_boot_time(std::string_view proc_stat) {
   return to_unsigned(proc_stat.substr(at, end == std::string_view::npos ? end : end - at));
 }
 
-ProcessStats read_process_stats() {
-  ProcessStats stats;
-  const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-  if (auto content = read_small_file("/proc/self/stat")) {
-    if (auto stat = parse_proc_stat(*content)) {
-      stats.cpu_seconds = static_cast<double>(stat->utime_ticks + stat->stime_ticks) / ticks;
-      stats.resident_bytes = stat->resident_pages * page;
-      stats.virtual_bytes = stat->virtual_bytes;
-      stats.threads = stat->threads;
-      if (auto system = read_small_file("/proc/stat")) {
-        if (auto boot = parse_boot_time(*system)) {
-          stats.start_time_seconds =
-              static_cast<double>(*boot) + static_cast<double>(stat->start_ticks_after_boot) / ticks;
-        }
-      }
-    }
+ProcessStatsReader::ProcessStatsReader()
+    : stat_(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC)),
+      fd_dir_(::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+      ticks_per_second_(static_cast<double>(sysconf(_SC_CLK_TCK))),
+      page_size_(static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE))) {
+  std::array<char, 4096> buffer{};
+  const auto content = pread_whole(stat_.get(), buffer);
+  const auto stat = content ? parse_proc_stat(*content) : std::nullopt;
+  const auto system = read_small_file("/proc/stat");
+  const auto boot = system ? parse_boot_time(*system) : std::nullopt;
+  if (stat && boot) {
+    start_time_seconds_ =
+        static_cast<double>(*boot) + static_cast<double>(stat->start_ticks_after_boot) / ticks_per_second_;
   }
-  stats.open_fds = count_open_fds();
+}
+
+std::optional<std::uint64_t> ProcessStatsReader::open_fds() const {
+  if (!fd_dir_) {
+    return std::nullopt;
+  }
+  struct stat info {};
+  if (::fstat(fd_dir_.get(), &info) == 0 && info.st_size > 0) {
+    return static_cast<std::uint64_t>(info.st_size);
+  }
+  return list_open_fds(fd_dir_.get());
+}
+
+ProcessStats ProcessStatsReader::read() const {
+  ProcessStats stats;
+  std::array<char, 4096> buffer{};
+  const auto content = pread_whole(stat_.get(), buffer);
+  if (const auto stat = content ? parse_proc_stat(*content) : std::nullopt) {
+    stats.cpu_seconds = static_cast<double>(stat->utime_ticks + stat->stime_ticks) / ticks_per_second_;
+    stats.resident_bytes = stat->resident_pages * page_size_;
+    stats.virtual_bytes = stat->virtual_bytes;
+    stats.threads = stat->threads;
+  }
+  stats.start_time_seconds = start_time_seconds_;
+  stats.open_fds = open_fds();
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
     stats.max_fds = limit.rlim_cur;
   }
   return stats;
+}
+
+ProcessStats CachedProcessStats::get() {
+  const std::scoped_lock lock{mutex_};
+  const auto now = std::chrono::steady_clock::now();
+  if (!have_value_ || now - read_at_ >= max_age_) {
+    value_ = reader_.read();
+    read_at_ = now;
+    have_value_ = true;
+  }
+  return value_;
 }
 
 }  // namespace hello

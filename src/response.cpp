@@ -132,7 +132,8 @@ ResponseCatalog::ResponseCatalog(std::string_view version_text, std::string_view
       content_too_large(prepare_response(413, text_plain, "content too large\n")),
       uri_too_long(prepare_response(414, text_plain, "uri too long\n")),
       header_fields_too_large(prepare_response(431, text_plain, "request header fields too large\n")),
-      not_implemented(prepare_response(501, text_plain, "not implemented\n")) {}
+      not_implemented(prepare_response(501, text_plain, "not implemented\n")),
+      over_capacity(prepare_response(503, text_plain, "too many connections\n", "Retry-After: 1\r\n")) {}
 
 const PreparedResponse& ResponseCatalog::for_status(int status) const {
   switch (status) {

@@ -62,6 +62,8 @@ struct ResponseCatalog {
   PreparedResponse uri_too_long;
   PreparedResponse header_fields_too_large;
   PreparedResponse not_implemented;
+  // Over --max-connections: sent without reading the request.
+  PreparedResponse over_capacity;
 };
 
 }  // namespace hello

@@ -22,7 +22,9 @@
 #include "build_info.hpp"
 #include "cpu_limit.hpp"
 #include "errno_text.hpp"
+#include "fd_budget.hpp"
 #include "listener.hpp"
+#include "process_stats.hpp"
 #include "worker.hpp"
 
 namespace hello {
@@ -30,13 +32,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Descriptors besides client connections: listener, epoll and eventfd per
-// worker, signalfd, stdio, /metrics reading procfs.
-constexpr unsigned reserved_fds = 64;
-
 // Lifts the soft descriptor limit to the hard one (as Go's runtime does) and
-// returns how many connections fit under it.
-unsigned fit_connections_to_fd_limit(unsigned wanted, const Logger& logger) {
+// returns how many connections fit under it, besides what the process
+// itself needs (counted now, with everything open but the workers').
+unsigned fit_connections_to_fd_limit(unsigned wanted, unsigned threads, const ProcessStatsReader& process,
+                                     const Logger& logger) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
     return wanted;
@@ -46,15 +46,22 @@ unsigned fit_connections_to_fd_limit(unsigned wanted, const Logger& logger) {
     setrlimit(RLIMIT_NOFILE, &limit);
     getrlimit(RLIMIT_NOFILE, &limit);
   }
-  const auto usable = limit.rlim_cur > reserved_fds ? limit.rlim_cur - reserved_fds : 1;
-  if (limit.rlim_cur != RLIM_INFINITY && wanted > usable) {
+  if (limit.rlim_cur == RLIM_INFINITY) {
+    return wanted;
+  }
+  // Counted with the kernel's help; if that fails, the reserve assumes the
+  // usual handful (stdio, listener, signalfd, eventfd, procfs).
+  constexpr std::uint64_t usual_open = 8;
+  const auto reserved = reserved_descriptors(process.open_fds().value_or(usual_open), threads);
+  const auto fitting = connections_within(limit.rlim_cur, reserved, wanted);
+  if (fitting < wanted) {
     logger.warn("max-connections lowered to fit the open-files limit",
                 {{"wanted", wanted},
-                 {"max_connections", static_cast<std::uint64_t>(usable)},
-                 {"nofile", static_cast<std::uint64_t>(limit.rlim_cur)}});
-    return static_cast<unsigned>(usable);
+                 {"max_connections", fitting},
+                 {"nofile", static_cast<std::uint64_t>(limit.rlim_cur)},
+                 {"reserved", reserved}});
   }
-  return wanted;
+  return fitting;
 }
 
 std::string_view signal_name(int signal) {
@@ -144,12 +151,14 @@ int run_server(const Config& config, const Logger& logger) {
   auto listener = std::move(std::get<Listener>(opened));
 
   const unsigned threads = config.threads != 0 ? config.threads : available_cpus();
-  const unsigned max_connections = fit_connections_to_fd_limit(config.max_connections, logger);
+  CachedProcessStats process_stats;
+  const unsigned max_connections =
+      fit_connections_to_fd_limit(config.max_connections, threads, process_stats.reader(), logger);
   const ResponseCatalog responses{build::version, build::revision};
   MetricsRegistry metrics{threads, BuildLabels{build::version, build::revision}};
   ServerState state;
   const WorkerShared shared{
-      config, logger, responses, metrics, state, listener.fd.get(), max_connections, workers_done.get()};
+      config, logger, responses, metrics, process_stats, state, listener.fd.get(), max_connections, workers_done.get()};
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads_running;

@@ -1,20 +1,23 @@
 #include "worker.hpp"
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <ctime>
 #include <system_error>
 
 #include "errno_text.hpp"
-#include "process_stats.hpp"
+#include "peer_address.hpp"
 
 namespace hello {
 namespace {
@@ -25,6 +28,9 @@ constexpr int max_events = 256;
 constexpr int accepts_per_wakeup = 64;
 constexpr std::int64_t sweep_interval_ms = 1000;
 constexpr std::int64_t accept_pause_ms = 1000;
+// A warning a client can provoke is written at most this often per worker.
+constexpr std::int64_t warning_interval_ms = 10'000;
+constexpr std::size_t ready_list_reserve = 256;
 // Lingering: how long, and how much of its input, a half-closed connection
 // may take to be closed by its peer before the server closes it anyway. Long
 // enough for a client to read its last answers and see the end of the
@@ -61,6 +67,14 @@ ssize_t transmit(int fd, const char* bytes, std::size_t size) {
   return ::syscall(SYS_sendto, fd, bytes, size, MSG_NOSIGNAL, nullptr, 0);
 }
 
+// Bytes the kernel still holds for the peer: not sent yet, or sent and not
+// acknowledged. They shrink as a slow reader reads, even while the socket
+// stays too full to raise EPOLLOUT.
+std::uint64_t unacknowledged_bytes(int fd) {
+  int queued = 0;
+  return ::ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 ? static_cast<std::uint64_t>(queued) : 0;
+}
+
 }  // namespace
 
 struct Worker::Connection {
@@ -78,17 +92,22 @@ struct Worker::Connection {
 
   UniqueFd fd;
   HttpSession session;
-  ByteBuffer input;   // the start of a request that has not fully arrived
+  ByteBuffer input;   // the start of a request that has not fully arrived, or requests not parsed yet
   ByteBuffer output;  // response bytes the socket did not take yet
-  // open: the header or idle timeout; closing: how long the peer may take to
-  // read what is queued; lingering: when the server closes anyway.
+  // open: the header, idle or send timeout; closing: the send timeout;
+  // lingering: when the server closes anyway.
   std::int64_t deadline_ms = 0;
-  std::uint64_t discarded = 0;  // input bytes dropped since closing began
+  std::uint64_t discarded = 0;     // input bytes dropped since closing began
+  std::uint64_t send_backlog = 0;  // queued bytes (ours and the kernel's) when the send timeout started
   Phase phase = Phase::open;
-  bool peer_done = false;        // the peer will send nothing more: no need to linger
-  bool request_started = false;  // the header timeout is running
-  bool read_blocked = false;     // stopped reading until `output` drains
-  bool registered = false;       // in the epoll set, so events may name it
+  bool peer_done = false;         // the peer will send nothing more: no need to linger
+  bool request_started = false;   // the header timeout is running
+  bool read_blocked = false;      // stopped reading until `output` drains
+  bool pending_requests = false;  // `input` holds requests the output limit left unparsed
+  bool input_ready = false;       // the socket may hold unread bytes (or an end of stream)
+  bool peer_hung_up = false;      // the peer's end of stream may wait behind what was read
+  bool scheduled = false;         // on the ready list
+  bool registered = false;        // in the epoll set, so events may name it
   Connection* prev = nullptr;
   Connection* next = nullptr;
 };
@@ -97,7 +116,7 @@ class Worker::Page final : public MetricsPage {
  public:
   explicit Page(const WorkerShared& shared) : shared_(shared) {}
   void render(std::string& body) override {
-    shared_.metrics.render(body, read_process_stats(), shared_.state.ready.load(std::memory_order_relaxed));
+    shared_.metrics.render(body, shared_.process_stats.get(), shared_.state.ready.load(std::memory_order_relaxed));
   }
 
  private:
@@ -111,7 +130,9 @@ Worker::Worker(const WorkerShared& shared, std::size_t index)
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       page_(std::make_unique<Page>(shared)),
-      read_buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)) {
+      read_buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)),
+      refusal_warnings_(warning_interval_ms),
+      accept_warnings_(warning_interval_ms) {
   if (!epoll_) {
     throw_errno("epoll_create1");
   }
@@ -129,8 +150,10 @@ Worker::Worker(const WorkerShared& shared, std::size_t index)
     throw_errno("epoll_ctl(listener)");
   }
   output_.reserve(read_buffer_size);
-  context_ = std::make_unique<SessionContext>(
-      SessionContext{shared.responses, metrics_, *page_, scratch_, std::string_view{}, shared.state.ready, false});
+  ready_.reserve(ready_list_reserve);
+  serving_.reserve(ready_list_reserve);
+  context_ = std::make_unique<SessionContext>(SessionContext{
+      shared.responses, metrics_, *page_, scratch_, std::string_view{}, shared.state.ready, false, &monotonic_ns, 0});
   refresh_clock();
 }
 
@@ -158,7 +181,8 @@ void Worker::run() {
   next_sweep_ms_ = now_ms_ + sweep_interval_ms;
   bool forced = false;
   while (!forced && !(stopping_ && live_count_ == 0)) {
-    const auto timeout = static_cast<int>(std::max<std::int64_t>(0, next_sweep_ms_ - now_ms_));
+    // While connections have work left, only look for new events.
+    const auto timeout = ready_.empty() ? static_cast<int>(std::max<std::int64_t>(0, next_sweep_ms_ - now_ms_)) : 0;
     const int ready = ::epoll_wait(epoll_.get(), events.data(), max_events, timeout);
     if (ready < 0 && errno != EINTR) {
       throw_errno("epoll_wait");
@@ -186,12 +210,24 @@ void Worker::run() {
         close_connection(connection);
         continue;
       }
+      if ((event.events & (EPOLLRDHUP | EPOLLHUP)) != 0) {
+        connection.peer_hung_up = true;
+      }
+      const bool readable = (event.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0;
+      if (readable) {
+        connection.input_ready = true;
+      }
       if ((event.events & EPOLLOUT) != 0 && !connection.output.empty() && !on_writable(connection)) {
         continue;
       }
-      if ((event.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) {
-        on_readable(connection);
+      // A connection on the ready list takes its turn there: one per
+      // iteration.
+      if (readable && !connection.scheduled) {
+        take_turn(connection, batch_start_ns_);
       }
+    }
+    if (!forced) {
+      serve_ready();
     }
     recycle_closed();
     if (now_ms_ >= next_sweep_ms_) {
@@ -266,10 +302,15 @@ Worker::Connection& Worker::acquire_connection(int fd) {
   connection->fd.reset(fd);
   await_bytes(*connection);
   connection->discarded = 0;
+  connection->send_backlog = 0;
   connection->phase = Connection::Phase::open;
   connection->peer_done = false;
   connection->request_started = true;
   connection->read_blocked = false;
+  connection->pending_requests = false;
+  connection->input_ready = true;  // with TCP_DEFER_ACCEPT, the first request
+  connection->peer_hung_up = false;
+  connection->scheduled = false;
   connection->registered = false;
   connection->prev = nullptr;
   connection->next = live_;
@@ -290,8 +331,11 @@ void Worker::accept_connections() {
       }
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // The listener stays readable, so without a pause the loop would spin.
-        shared_.logger.warn("accept failed; pausing accepts for 1 s",
-                            {{"error", errno_text(errno)}, {"worker", index_}});
+        if (accept_warnings_.allow(now_ms_)) {
+          shared_.logger.warn(
+              "accept failed; pausing accepts for 1 s",
+              {{"error", errno_text(errno)}, {"worker", index_}, {"suppressed", accept_warnings_.suppressed()}});
+        }
         pause_accepting();
         accept_paused_until_ms_ = now_ms_ + accept_pause_ms;
       }
@@ -299,8 +343,7 @@ void Worker::accept_connections() {
     }
     if (shared_.state.open_connections.fetch_add(1, std::memory_order_relaxed) >= shared_.max_connections) {
       shared_.state.open_connections.fetch_sub(1, std::memory_order_relaxed);
-      ::close(fd);
-      metrics_.connections_refused.add();
+      refuse(fd);
       continue;
     }
     auto& connection = acquire_connection(fd);
@@ -310,7 +353,7 @@ void Worker::accept_connections() {
     // is read and answered before registering: a connection that is closed
     // at once (Connection: close) never costs an epoll_ctl. Registering
     // afterwards loses nothing, as epoll reports what is already pending.
-    if (!on_readable(connection)) {
+    if (!take_turn(connection, batch_start_ns_)) {
       continue;
     }
     // Only a connection that stays open needs Nagle's algorithm off: the
@@ -330,56 +373,125 @@ void Worker::accept_connections() {
   }
 }
 
+// Over --max-connections: answered 503 without a Connection object, parsing
+// or epoll, so that a flood of connections costs little. The request is
+// usually here already (TCP_DEFER_ACCEPT); it is read and dropped first, as
+// closing a socket with unread input would reset it and destroy the answer.
+void Worker::refuse(int fd) {
+  const UniqueFd socket{fd};
+  [[maybe_unused]] const auto dropped = receive(fd, read_buffer_.get(), read_buffer_size);
+  output_.clear();
+  append_response(output_, shared_.responses.over_capacity, context_->date, ConnectionHeader::close, true);
+  [[maybe_unused]] const auto sent = transmit(fd, output_.data(), output_.size());
+  metrics_.connections_refused.add();
+  metrics_.count_rejection(RejectionReason::connection_limit);
+  if (shared_.logger.enabled(LogLevel::debug)) {
+    shared_.logger.debug("connection refused",
+                         {{"peer", peer_address(fd)}, {"reason", "connection limit"}, {"worker", index_}});
+  }
+  if (refusal_warnings_.allow(now_ms_)) {
+    shared_.logger.warn("connection limit reached; refusing connections with 503",
+                        {{"max_connections", shared_.max_connections},
+                         {"worker", index_},
+                         {"suppressed", refusal_warnings_.suppressed()}});
+  }
+}
+
 bool Worker::is_idle(const Connection& connection) {
   return connection.phase == Connection::Phase::open && connection.output.empty() && connection.input.empty() &&
          !connection.session.in_request();
 }
 
-bool Worker::on_readable(Connection& connection) {
+// One turn: at most one read and one call into the session, whose output is
+// limited; a connection with work left goes on the ready list for another
+// turn after the next events. `start_ns`: when its bytes became readable to
+// this worker, where the latency of its first answer starts. False once the
+// connection is closed.
+bool Worker::take_turn(Connection& connection, std::int64_t start_ns) {
   if (connection.phase != Connection::Phase::open) {
     return discard_input(connection);
   }
-  for (;;) {
-    if (!connection.output.empty()) {
-      // Back-pressure: a client that does not read its responses gets no
-      // more of them computed.
-      connection.read_blocked = true;
-      return true;
+  if (!connection.output.empty()) {
+    // Back-pressure: a client that does not read its responses gets no
+    // more of them computed.
+    connection.read_blocked = true;
+    return true;
+  }
+  context_->request_start_ns = start_ns;
+  if (connection.pending_requests) {
+    if (!process(connection, connection.input.view(), false)) {
+      return false;
     }
-    const bool from_scratch = connection.input.empty();
-    char* buffer = from_scratch ? read_buffer_.get() : connection.input.prepare(partial_read_size);
-    const std::size_t capacity = from_scratch ? read_buffer_size : connection.input.free_space();
+  } else if (!read_and_process(connection)) {
+    return false;
+  }
+  if (connection.phase == Connection::Phase::open && connection.output.empty() &&
+      (connection.pending_requests || connection.input_ready)) {
+    schedule(connection);
+  }
+  return true;
+}
+
+// The read of a turn: one receive, its requests answered. False once the
+// connection is closed.
+bool Worker::read_and_process(Connection& connection) {
+  const bool from_scratch = connection.input.empty();
+  char* buffer = from_scratch ? read_buffer_.get() : connection.input.prepare(partial_read_size);
+  const std::size_t capacity = from_scratch ? read_buffer_size : connection.input.free_space();
+  for (;;) {
     const auto received = receive(connection.fd.get(), buffer, capacity);
     if (received > 0) {
       const auto size = static_cast<std::size_t>(received);
+      // Edge-triggered epoll does not repeat itself: a full read may have
+      // left more in the socket, and an end of stream may wait behind the
+      // bytes read. Either way another turn must look.
+      connection.input_ready = size == capacity || connection.peer_hung_up;
       std::string_view data{buffer, size};
       if (!from_scratch) {
         connection.input.commit(size);
         data = connection.input.view();
       }
-      if (!process(connection, data, from_scratch)) {
-        return false;
-      }
-      if (connection.phase != Connection::Phase::open || size < capacity) {
-        // Closing has read the socket dry; a short read did too. Either
-        // way the next edge says when there is more.
-        return true;
-      }
-      continue;
+      return process(connection, data, from_scratch);
     }
     if (received == 0) {
       // The client finished sending. What it sent has been answered above.
+      connection.input_ready = false;
       return begin_close(connection, true);
     }
     if (errno == EINTR) {
       continue;
     }
     if (errno == EAGAIN) {
+      connection.input_ready = false;
       return true;
     }
     close_connection(connection);
     return false;
   }
+}
+
+void Worker::schedule(Connection& connection) {
+  if (!connection.scheduled) {
+    connection.scheduled = true;
+    ready_.push_back(&connection);
+  }
+}
+
+// One turn for each connection that was on the ready list when this pass
+// began; those that still have work left after it wait for the next pass.
+void Worker::serve_ready() {
+  if (ready_.empty()) {
+    return;
+  }
+  serving_.swap(ready_);
+  for (auto* connection : serving_) {
+    if (!connection->scheduled) {
+      continue;  // closed since it was scheduled
+    }
+    connection->scheduled = false;
+    take_turn(*connection, monotonic_ns());
+  }
+  serving_.clear();
 }
 
 bool Worker::process(Connection& connection, std::string_view input, bool from_scratch) {
@@ -395,14 +507,19 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
   } else {
     connection.input.consume(result.consumed);
   }
+  connection.pending_requests = result.paused;
+  if (result.rejection.status != 0) {
+    log_rejection(connection, result.rejection);
+  }
 
   if (result.close) {
     // Closing has deadlines of its own: flush sets one when answers stay
     // queued, finish_close the linger bound.
-  } else if (connection.session.in_request() || !connection.input.empty()) {
-    if (!connection.request_started) {
-      // The clock starts with a request's first byte and is not reset by
-      // later bytes, so a slow sender cannot hold the connection forever.
+  } else if (connection.session.in_request() || (!connection.input.empty() && !result.paused)) {
+    // A request has begun. Its clock starts with its first byte and is not
+    // reset by later bytes, so a slow sender cannot hold the connection
+    // forever; bytes left over after an answer are the next request's first.
+    if (!connection.request_started || result.responses > 0) {
       connection.request_started = true;
       await_bytes(connection);
     }
@@ -410,12 +527,6 @@ bool Worker::process(Connection& connection, std::string_view input, bool from_s
     await_next_request(connection);
   }
 
-  if (result.responses > 0) {
-    // Recorded before the bytes leave, so a client that reads /metrics right
-    // after its answer (from any worker) finds its request counted.
-    const auto elapsed = monotonic_ns() - batch_start_ns_;
-    metrics_.observe_duration(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)), result.responses);
-  }
   if (!output_.empty() && !flush(connection, output_)) {
     return false;
   }
@@ -460,6 +571,14 @@ void Worker::await_next_request(Connection& connection) const {
   connection.deadline_ms = now_ms_ + shared_.config.idle_timeout.count();
 }
 
+// Answers are queued: a client that stops reading gets as long as one that
+// stops sending (the header timeout), and any progress in that time, in
+// user space or in the kernel's send queue, starts it again (expire()).
+void Worker::await_send_progress(Connection& connection) const {
+  connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+  connection.send_backlog = connection.output.size() + unacknowledged_bytes(connection.fd.get());
+}
+
 bool Worker::flush(Connection& connection, std::string_view bytes) {
   const auto written = send_some(connection, bytes);
   if (!written) {
@@ -467,8 +586,9 @@ bool Worker::flush(Connection& connection, std::string_view bytes) {
   }
   if (*written < bytes.size()) {
     connection.output.append(bytes.substr(*written));
-    // A client that stops reading gets as long as one that stops sending.
-    await_bytes(connection);
+    await_send_progress(connection);
+    // Nothing more is read or parsed until the socket takes this.
+    connection.read_blocked = true;
   }
   return true;
 }
@@ -482,7 +602,7 @@ bool Worker::on_writable(Connection& connection) {
   if (*written < pending.size()) {
     connection.output.consume(*written);
     if (*written > 0) {
-      await_bytes(connection);
+      await_send_progress(connection);
     }
     return true;
   }
@@ -490,12 +610,17 @@ bool Worker::on_writable(Connection& connection) {
   if (connection.phase == Connection::Phase::closing) {
     return finish_close(connection);
   }
-  if (!connection.session.in_request() && connection.input.empty()) {
+  if (connection.session.in_request()) {
+    // The request's bytes waited in the socket while its client read: its
+    // header timeout runs from now.
+    connection.request_started = true;
+    await_bytes(connection);
+  } else if (connection.input.empty()) {
     await_next_request(connection);
   }
-  if (connection.read_blocked) {
+  if (connection.read_blocked || connection.pending_requests) {
     connection.read_blocked = false;
-    return on_readable(connection);
+    schedule(connection);
   }
   return true;
 }
@@ -581,6 +706,10 @@ void Worker::close_connection(Connection& connection) {
   }
   connection.prev = nullptr;
   connection.next = nullptr;
+  if (connection.scheduled) {
+    connection.scheduled = false;
+    std::erase(ready_, &connection);
+  }
   connection.fd.reset();
   connection.input.clear();
   connection.output.clear();
@@ -621,19 +750,53 @@ void Worker::sweep_timeouts() {
 }
 
 void Worker::expire(Connection& connection) {
-  if (connection.phase != Connection::Phase::open || !connection.output.empty()) {
-    // Lingering is over, or the peer has stopped reading what is queued:
-    // nothing more can be delivered.
+  if (connection.phase == Connection::Phase::lingering) {
+    close_connection(connection);
+    return;
+  }
+  if (!connection.output.empty()) {
+    // Answers are queued. A client reading slowly drains the kernel's send
+    // queue without the socket ever becoming writable enough for EPOLLOUT:
+    // that is progress too, and it gets another send timeout.
+    const auto backlog = connection.output.size() + unacknowledged_bytes(connection.fd.get());
+    if (backlog < connection.send_backlog) {
+      connection.send_backlog = backlog;
+      connection.deadline_ms = now_ms_ + shared_.config.header_timeout.count();
+      return;
+    }
+    // Nothing more can be delivered.
+    if (shared_.logger.enabled(LogLevel::debug)) {
+      shared_.logger.debug(
+          "connection closed: the peer stopped reading",
+          {{"peer", peer_address(connection.fd.get())}, {"queued_bytes", backlog}, {"worker", index_}});
+    }
+    close_connection(connection);
+    return;
+  }
+  if (connection.phase != Connection::Phase::open) {
     close_connection(connection);
     return;
   }
   // Idle too long, or a request too slow (answered 408): the server closes,
   // so the peer may be sending at this very moment.
   output_.clear();
-  if (connection.session.append_timeout_response(*context_, output_) && !flush(connection, output_)) {
-    return;
+  if (connection.session.append_timeout_response(*context_, output_)) {
+    log_rejection(connection, timeout_rejection);
+    if (!flush(connection, output_)) {
+      return;
+    }
   }
   begin_close(connection, false);
+}
+
+void Worker::log_rejection(const Connection& connection, const Rejection& rejection) const {
+  if (!shared_.logger.enabled(LogLevel::debug)) {
+    return;
+  }
+  shared_.logger.debug("request rejected", {{"status", rejection.status},
+                                            {"reason", rejection.reason},
+                                            {"peer", peer_address(connection.fd.get())},
+                                            {"worker", index_}});
 }
 
 }  // namespace hello

@@ -11,8 +11,10 @@
 #include "config.hpp"
 #include "http_date.hpp"
 #include "http_session.hpp"
+#include "log_limiter.hpp"
 #include "logger.hpp"
 #include "metrics.hpp"
+#include "process_stats.hpp"
 #include "unique_fd.hpp"
 
 namespace hello {
@@ -34,6 +36,7 @@ struct WorkerShared {
   const Logger& logger;
   const ResponseCatalog& responses;
   MetricsRegistry& metrics;
+  CachedProcessStats& process_stats;
   ServerState& state;
   int listen_fd;
   unsigned max_connections;
@@ -42,7 +45,10 @@ struct WorkerShared {
 
 // One event loop on one thread: accepts connections from the shared
 // listening socket (EPOLLEXCLUSIVE wakes one worker per connection) and
-// serves them until told to stop.
+// serves them until told to stop. Each connection gets a bounded turn per
+// loop iteration (one read, one limited batch of answers); one with work
+// left waits on a ready list served after the events, so no connection can
+// keep the others, the listener or the timeout sweep waiting.
 class Worker {
  public:
   Worker(const WorkerShared& shared, std::size_t index);
@@ -72,20 +78,26 @@ class Worker {
   void command(unsigned bit);
   void handle_commands();
   void accept_connections();
+  void refuse(int fd);
   void pause_accepting();
   void resume_accepting();
-  bool on_readable(Connection& connection);
+  bool take_turn(Connection& connection, std::int64_t start_ns);
+  bool read_and_process(Connection& connection);
   bool on_writable(Connection& connection);
   bool process(Connection& connection, std::string_view input, bool from_scratch);
   bool flush(Connection& connection, std::string_view bytes);
   std::optional<std::size_t> send_some(Connection& connection, std::string_view bytes);
+  void schedule(Connection& connection);
+  void serve_ready();
   void await_bytes(Connection& connection) const;
   void await_next_request(Connection& connection) const;
+  void await_send_progress(Connection& connection) const;
   bool begin_close(Connection& connection, bool peer_done);
   bool finish_close(Connection& connection);
   bool discard_input(Connection& connection);
   void close_connection(Connection& connection);
   void expire(Connection& connection);
+  void log_rejection(const Connection& connection, const Rejection& rejection) const;
   Connection& acquire_connection(int fd);
   void recycle_closed();
   void sweep_timeouts();
@@ -109,8 +121,12 @@ class Worker {
   std::vector<std::unique_ptr<Connection>> connections_;  // every one ever made
   Connection* live_ = nullptr;                            // intrusive list of open ones
   std::size_t live_count_ = 0;
-  std::vector<Connection*> closed_;  // closed during this batch of events
-  std::vector<Connection*> spare_;   // ready for reuse
+  std::vector<Connection*> closed_;   // closed during this batch of events
+  std::vector<Connection*> spare_;    // ready for reuse
+  std::vector<Connection*> ready_;    // with work left: a turn after the next events
+  std::vector<Connection*> serving_;  // the ready list being served
+  LogLimiter refusal_warnings_;
+  LogLimiter accept_warnings_;
 
   std::int64_t now_ms_ = 0;  // monotonic, refreshed per loop iteration
   std::int64_t batch_start_ns_ = 0;

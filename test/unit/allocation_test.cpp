@@ -138,8 +138,8 @@ class WorkerAllocations : public ::testing::Test {
     ASSERT_TRUE(std::holds_alternative<Listener>(opened));
     listener_ = std::move(std::get<Listener>(opened));
     notify_ = UniqueFd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
-    shared_ = std::make_unique<WorkerShared>(
-        WorkerShared{config_, logger_, responses_, metrics_, state_, listener_.fd.get(), 1000, notify_.get()});
+    shared_ = std::make_unique<WorkerShared>(WorkerShared{config_, logger_, responses_, metrics_, process_stats_,
+                                                          state_, listener_.fd.get(), 1000, notify_.get()});
     worker_ = std::make_unique<Worker>(*shared_, 0);
     state_.ready.store(true);
     thread_ = std::thread([this] { worker_->run(); });
@@ -153,6 +153,7 @@ class WorkerAllocations : public ::testing::Test {
   Logger logger_{LogLevel::error, LogFormat::json, -1};
   ResponseCatalog responses_{"1.0.0", "test"};
   MetricsRegistry metrics_{1, {"1.0.0", "test"}};
+  CachedProcessStats process_stats_;
   ServerState state_;
   Listener listener_;
   UniqueFd notify_;

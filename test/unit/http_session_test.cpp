@@ -222,5 +222,101 @@ TEST_F(HttpSessionTest, BodyWaitsForItsBytes) {
   EXPECT_FALSE(session.in_request());
 }
 
+TEST_F(HttpSessionTest, PausesAtTheOutputLimitBetweenRequests) {
+  SessionLimits limits;
+  limits.output_per_call = 200;  // two answers to GET / (130 bytes each)
+  HttpSession limited{limits};
+  std::string input;
+  for (int i = 0; i < 5; ++i) {
+    input += "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  }
+  input += "GET / HT";  // and the start of a sixth
+  std::size_t answered = 0;
+  std::string_view rest = input;
+  ConsumeResult result;
+  int calls = 0;
+  do {
+    const auto before = out.size();
+    result = limited.consume(rest, context, out);
+    EXPECT_LE(out.size() - before, 200U + 130U);  // the limit, plus at most one answer
+    answered += result.responses;
+    rest.remove_prefix(result.consumed);
+    ++calls;
+  } while (result.paused && calls < 10);
+  EXPECT_EQ(answered, 5U);
+  EXPECT_EQ(calls, 3);
+  EXPECT_FALSE(result.paused);
+  EXPECT_EQ(rest, "GET / HT");  // a partial head: to be presented again with more
+  EXPECT_EQ(count(out, "Hello, world!"), 5U);
+}
+
+TEST_F(HttpSessionTest, ExpectContinueIsAnsweredWhenTheBodyWillBeRead) {
+  auto result = feed("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(out, "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_EQ(result.responses, 0U);  // interim: the request is not answered yet
+  EXPECT_FALSE(result.close);
+  result = feed("hello");
+  EXPECT_EQ(result.responses, 1U);
+  EXPECT_TRUE(out.ends_with("Hello, world!"));
+  EXPECT_FALSE(result.close);
+}
+
+TEST_F(HttpSessionTest, ExpectContinueGetsTheFinalStatusAtOnceWhenTheHeadDecidesIt) {
+  const auto result =
+      feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+  EXPECT_EQ(out.find("100 Continue"), std::string::npos);
+  EXPECT_EQ(result.responses, 1U);
+  EXPECT_TRUE(result.close);
+  // The body may still come: the client is not done, whatever it said.
+  EXPECT_FALSE(result.client_done);
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+}
+
+TEST_F(HttpSessionTest, ExpectContinueIsIgnoredWithoutABodyOrInHttp10) {
+  feed("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK"));
+  out.clear();
+  feed("GET / HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: keep-alive\r\n\r\nok");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK"));
+  EXPECT_EQ(out.find("100 Continue"), std::string::npos);
+}
+
+TEST_F(HttpSessionTest, RejectionSaysWhyAndIsCountedByReason) {
+  auto result = feed("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  EXPECT_EQ(result.rejection.status, 400);
+  EXPECT_EQ(result.rejection.reason, "more than one Host header");
+  session.reset();
+  result = feed("GET / HTTP/5.6");
+  EXPECT_EQ(result.rejection.status, 400);
+  EXPECT_EQ(result.rejection.reason, "unsupported HTTP version");
+  session.reset();
+  result = feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(result.rejection.status, 0);
+  session.reset();
+  feed("GET /");
+  EXPECT_TRUE(session.append_timeout_response(context, out));
+  auto value = [&](RejectionReason reason) { return metrics.rejections[static_cast<std::size_t>(reason)].value(); };
+  EXPECT_EQ(value(RejectionReason::bad_request), 2U);
+  EXPECT_EQ(value(RejectionReason::timeout), 1U);
+  EXPECT_EQ(value(RejectionReason::connection_limit), 0U);
+}
+
+std::int64_t ticking_clock() {
+  static std::int64_t now = 0;
+  return now += 1'000;  // a microsecond per reading
+}
+
+TEST_F(HttpSessionTest, EachPipelinedRequestIsTimedOnItsOwn) {
+  context.clock_ns = &ticking_clock;
+  context.request_start_ns = ticking_clock();
+  feed("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  // Each answer reads the clock once: every request took 1 µs, not the
+  // batch's 3 µs.
+  EXPECT_EQ(metrics.duration_count.value(), 3U);
+  EXPECT_EQ(metrics.duration_sum_ns.value(), 3'000U);
+  EXPECT_EQ(metrics.duration_buckets[0].value(), 3U);
+}
+
 }  // namespace
 }  // namespace hello

@@ -107,5 +107,39 @@ TEST(Metrics, StatusOutsideTheListCountsAs500) {
   EXPECT_NE(status_index(404), status_index(500));
 }
 
+TEST(Metrics, RejectionsHaveAFixedSetOfReasons) {
+  MetricsRegistry registry{2, {"1.0.0", "abc"}};
+  registry.worker(0).count_rejection(rejection_reason(400));
+  registry.worker(1).count_rejection(rejection_reason(400));
+  registry.worker(1).count_rejection(RejectionReason::connection_limit);
+  const auto page = render(registry);
+  EXPECT_TRUE(contains(page, "# TYPE http_requests_rejected_total counter\n"));
+  EXPECT_TRUE(contains(page, "http_requests_rejected_total{reason=\"bad_request\"} 2\n"));
+  EXPECT_TRUE(contains(page, "http_requests_rejected_total{reason=\"connection_limit\"} 1\n"));
+  // Every reason is there from the start.
+  for (const char* reason : {"timeout", "body_too_large", "uri_too_long", "header_too_large", "not_implemented"}) {
+    EXPECT_TRUE(contains(page, std::string{"http_requests_rejected_total{reason=\""} + reason + "\"} 0\n"));
+  }
+  EXPECT_EQ(rejection_reason(408), RejectionReason::timeout);
+  EXPECT_EQ(rejection_reason(413), RejectionReason::body_too_large);
+  EXPECT_EQ(rejection_reason(414), RejectionReason::uri_too_long);
+  EXPECT_EQ(rejection_reason(431), RejectionReason::header_too_large);
+  EXPECT_EQ(rejection_reason(501), RejectionReason::not_implemented);
+  EXPECT_EQ(rejection_reason(503), RejectionReason::connection_limit);
+}
+
+TEST(Metrics, ProcessFiguresThatCouldNotBeReadAreLeftOut) {
+  MetricsRegistry registry{1, {"1.0.0", "abc"}};
+  ProcessStats process;
+  process.max_fds = 1024;
+  std::string page;
+  registry.render(page, process, true);
+  EXPECT_TRUE(contains(page, "process_max_fds 1024\n"));
+  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+                           "process_start_time_seconds", "process_virtual_memory_bytes", "process_threads"}) {
+    EXPECT_FALSE(contains(page, name));
+  }
+}
+
 }  // namespace
 }  // namespace hello

@@ -1,6 +1,10 @@
 #include "process_stats.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <array>
+#include <chrono>
 
 #include <gtest/gtest.h>
 
@@ -33,15 +37,64 @@ TEST(ProcessStats, ParsesBootTime) {
 }
 
 TEST(ProcessStats, ReadsThisProcess) {
-  const auto stats = read_process_stats();
-  EXPECT_GT(stats.resident_bytes, 0U);
-  EXPECT_GT(stats.virtual_bytes, stats.resident_bytes);
-  EXPECT_GE(stats.open_fds, 3U);
-  EXPECT_GT(stats.max_fds, 0U);
-  EXPECT_GE(stats.threads, 1U);
+  const ProcessStatsReader reader;
+  const auto stats = reader.read();
+  ASSERT_TRUE(stats.resident_bytes && stats.virtual_bytes && stats.open_fds && stats.max_fds && stats.threads &&
+              stats.start_time_seconds && stats.cpu_seconds);
+  EXPECT_GT(*stats.resident_bytes, 0U);
+  EXPECT_GT(*stats.virtual_bytes, *stats.resident_bytes);
+  EXPECT_GE(*stats.open_fds, 5U);  // stdio and the reader's own two
+  EXPECT_GT(*stats.max_fds, 0U);
+  EXPECT_GE(*stats.threads, 1U);
   const auto now = static_cast<double>(time(nullptr));
-  EXPECT_GT(stats.start_time_seconds, now - 3600);
-  EXPECT_LE(stats.start_time_seconds, now + 1);
+  EXPECT_GT(*stats.start_time_seconds, now - 3600);
+  EXPECT_LE(*stats.start_time_seconds, now + 1);
+}
+
+TEST(ProcessStats, CountsDescriptorsAsTheyOpenAndClose) {
+  const ProcessStatsReader reader;
+  const auto before = reader.open_fds();
+  ASSERT_TRUE(before);
+  std::array<int, 2> pipe_ends{};
+  ASSERT_EQ(::pipe(pipe_ends.data()), 0);
+  EXPECT_EQ(reader.open_fds(), *before + 2);
+  ::close(pipe_ends[0]);
+  ::close(pipe_ends[1]);
+  EXPECT_EQ(reader.open_fds(), before);
+}
+
+// The reason the descriptors are kept open: a process at its limit (or
+// whose limit was lowered below what it has open) still reads itself.
+TEST(ProcessStats, ReadsThisProcessWithNoDescriptorLeft) {
+  const ProcessStatsReader reader;
+  const auto cpu_before = reader.read().cpu_seconds;
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const rlimit none{0, saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &none), 0);
+  const auto stats = reader.read();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(stats.open_fds && stats.resident_bytes && stats.cpu_seconds && stats.start_time_seconds);
+  EXPECT_GE(*stats.open_fds, 5U);
+  EXPECT_GT(*stats.resident_bytes, 0U);
+  EXPECT_GE(*stats.cpu_seconds, *cpu_before);
+  EXPECT_EQ(stats.max_fds, 0U);
+}
+
+TEST(ProcessStats, CacheReadsAtMostOncePerPeriod) {
+  CachedProcessStats cache{std::chrono::hours{1}};
+  const auto first = cache.get();
+  std::array<int, 2> pipe_ends{};
+  ASSERT_EQ(::pipe(pipe_ends.data()), 0);
+  EXPECT_EQ(cache.get().open_fds, first.open_fds);  // not read again
+  ::close(pipe_ends[0]);
+  ::close(pipe_ends[1]);
+  CachedProcessStats fresh{std::chrono::milliseconds{0}};
+  const auto a = fresh.get().open_fds;
+  ASSERT_EQ(::pipe(pipe_ends.data()), 0);
+  EXPECT_EQ(fresh.get().open_fds, *a + 2);
+  ::close(pipe_ends[0]);
+  ::close(pipe_ends[1]);
 }
 
 }  // namespace
