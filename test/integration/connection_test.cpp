@@ -82,6 +82,9 @@ TEST(Connections, ConnectionsBeyondTheCapAreRefused) {
   ASSERT_TRUE(second.read_response());
   RawClient third{server.port()};
   third.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto refused = third.read_response();
+  ASSERT_TRUE(refused) << "closed without an answer";
+  EXPECT_EQ(refused->status, 503);
   EXPECT_TRUE(third.wait_closed(5s));
   EXPECT_EQ(third.unparsed(), "");
   // The open ones keep working, and a slot frees up when one closes.

@@ -2,6 +2,7 @@
 // then the connection closes. Never a crash, a hang or a second request
 // smuggled through.
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -47,6 +48,17 @@ std::string many_headers(int count) {
     headers += "X-" + std::to_string(i) + ": v\r\n";
   }
   return headers;
+}
+
+const std::string chunked_post = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+// `count` one-byte chunks, each with a 1 KiB extension.
+std::string many_extended_chunks(int count) {
+  std::string chunks;
+  for (int i = 0; i < count; ++i) {
+    chunks += "1;name=" + std::string(1024, 'v') + "\r\nx\r\n";
+  }
+  return chunks;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -120,7 +132,13 @@ INSTANTIATE_TEST_SUITE_P(
         HostileCase{"more_than_100_headers", "GET / HTTP/1.1\r\nHost: t\r\n" + many_headers(100) + "\r\n", 431},
         HostileCase{"body_over_1mib", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2097152\r\n\r\n", 413},
         HostileCase{"method_not_implemented", "BREW / HTTP/1.1\r\nHost: t\r\n\r\n", 501},
-        HostileCase{"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400}),
+        HostileCase{"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400},
+        // Chunk extensions and trailers count against the header limits.
+        HostileCase{"chunk_extension_over_16k",
+                    chunked_post + "5;e=" + std::string(17 * 1024, 'x') + "\r\nhello\r\n0\r\n\r\n", 400},
+        HostileCase{"chunk_extensions_adding_up_over_16k", chunked_post + many_extended_chunks(20) + "0\r\n\r\n", 400},
+        HostileCase{"trailer_fields_over_100", chunked_post + "0\r\n" + many_headers(101) + "\r\n", 431},
+        HostileCase{"trailer_section_over_16k", chunked_post + "0\r\nX: " + long_header_value + "\r\n\r\n", 431}),
     [](const ::testing::TestParamInfo<HostileCase>& param_info) { return param_info.param.name; });
 
 TEST(HostileLimits, ExactlyOneHundredHeadersAreAccepted) {
@@ -159,6 +177,29 @@ TEST(HostileLimits, EndlessEmptyLinesAreCutOff) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 414);
   EXPECT_TRUE(client.wait_closed());
+}
+
+// A request line that can no longer become valid is rejected as soon as
+// that is certain, not when its line end (or the header timeout) comes.
+TEST(EarlyRejection, RequestLineThatCannotBecomeValidIsRejectedAtOnce) {
+  ServerProcess server{{}};
+  for (const char* partial : {"GET / HTTP/5.6", "GET / HTTP/1.1x", "GET / http", "G@T / HTTP/1.1", "GET  /", " GET"}) {
+    RawClient client{server.port()};
+    ASSERT_TRUE(client.send(partial));               // no line end
+    auto response = client.read_response(true, 3s);  // the header timeout is 10 s
+    ASSERT_TRUE(response) << "'" << partial << "' not rejected before its line end";
+    EXPECT_EQ(response->status, 400) << partial;
+    EXPECT_EQ(response->header("connection"), "close") << partial;
+  }
+}
+
+TEST(EarlyRejection, ARequestLineThatMayStillBecomeValidIsAwaited) {
+  ServerProcess server{{}};
+  for (const char* partial : {"GET", "GET /", "GET / HTTP/1.", "GET / HTTP/1.1", "GET / HTTP/1.1\r"}) {
+    RawClient client{server.port()};
+    ASSERT_TRUE(client.send(partial));
+    EXPECT_FALSE(client.read_response(true, 300ms)) << "'" << partial << "' was answered before it was complete";
+  }
 }
 
 }  // namespace

@@ -44,6 +44,9 @@ RawClient::RawClient(std::uint16_t port, Options options) {
   if (options.receive_buffer > 0) {
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer, sizeof(options.receive_buffer));
   }
+  if (options.send_buffer > 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &options.send_buffer, sizeof(options.send_buffer));
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -81,6 +84,25 @@ bool RawClient::send(std::string_view bytes) {
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
+}
+
+std::int64_t RawClient::send_now(std::string_view bytes) {
+  std::int64_t total = 0;
+  while (!bytes.empty()) {
+    const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) {
+      break;
+    }
+    if (n <= 0) {
+      return -1;
+    }
+    total += n;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return total;
 }
 
 bool RawClient::fill(Clock::time_point deadline) {

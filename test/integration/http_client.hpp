@@ -32,6 +32,8 @@ class RawClient {
     // SO_RCVBUF, set before connecting so that it bounds the window the
     // client offers; 0 keeps the kernel's default.
     int receive_buffer = 0;
+    // SO_SNDBUF, likewise.
+    int send_buffer = 0;
   };
   explicit RawClient(std::uint16_t port) : RawClient(port, Options{}) {}
   RawClient(std::uint16_t port, Options options);
@@ -42,7 +44,10 @@ class RawClient {
   ~RawClient();
 
   [[nodiscard]] bool connected() const { return fd_ >= 0; }
+  [[nodiscard]] int fd() const { return fd_; }
   bool send(std::string_view bytes);
+  // What the socket takes now, without waiting; -1 once the connection failed.
+  std::int64_t send_now(std::string_view bytes);
   // Closes the client's socket (what the destructor does, earlier).
   void close();
 

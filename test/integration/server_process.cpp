@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +26,8 @@ struct Spawned {
   int err_fd;
 };
 
-Spawned spawn(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env) {
+Spawned spawn(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
+              unsigned long open_files = 0, int cpu = -1) {
   std::array<int, 2> out{};
   std::array<int, 2> err{};
   if (::pipe2(out.data(), O_CLOEXEC) != 0 || ::pipe2(err.data(), O_CLOEXEC) != 0) {
@@ -62,6 +65,20 @@ Spawned spawn(const std::vector<std::string>& args, const std::vector<std::pair<
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(static_cast<unsigned>(cpu), &set);
+      if (::sched_setaffinity(0, sizeof(set), &set) != 0) {
+        std::_Exit(126);
+      }
+    }
+    if (open_files != 0) {
+      const rlimit limit{open_files, open_files};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        std::_Exit(126);
+      }
+    }
     ::execve(argv[0], argv.data(), envp.data());
     std::_Exit(127);
   }
@@ -104,7 +121,7 @@ ServerProcess::ServerProcess(Options options) {
       options.args.insert(options.args.begin(), {"--port", "0"});
     }
   }
-  const auto spawned = spawn(options.args, options.env);
+  const auto spawned = spawn(options.args, options.env, options.open_files, options.cpu);
   pid_ = spawned.pid;
   ::close(spawned.out_fd);
   stderr_fd_ = spawned.err_fd;
@@ -130,6 +147,22 @@ ServerProcess::~ServerProcess() {
 }
 
 void ServerProcess::send_signal(int signal) const { ::kill(pid_, signal); }
+
+std::uint64_t ServerProcess::peak_rss_kib() const {
+  const int fd = ::open(("/proc/" + std::to_string(pid_) + "/status").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return 0;
+  }
+  std::string status;
+  std::array<char, 4096> chunk{};
+  ssize_t n = 0;
+  while ((n = ::read(fd, chunk.data(), chunk.size())) > 0) {
+    status.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto at = status.find("VmHWM:");
+  return at == std::string::npos ? 0 : std::strtoull(status.c_str() + at + 6, nullptr, 10);
+}
 
 void ServerProcess::pump_log(std::chrono::milliseconds timeout) {
   pollfd fd{stderr_fd_, POLLIN, 0};

@@ -24,6 +24,12 @@ class ServerProcess {
     Environment env;
     // Wait for the "listening" log line and read the port from it.
     bool wait_until_listening = true;
+    // RLIMIT_NOFILE (soft and hard) of the server process, as `prlimit
+    // --nofile=N` would set it; 0 inherits the test's.
+    unsigned long open_files = 0;
+    // Pins the server to this CPU (and the test's threads elsewhere is up to
+    // the test); -1 leaves the affinity alone.
+    int cpu = -1;
   };
 
   explicit ServerProcess(Options options);
@@ -45,6 +51,9 @@ class ServerProcess {
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] pid_t pid() const { return pid_; }
+  // The kernel's peak resident set size of the server (VmHWM), in KiB; 0 if
+  // it cannot be read.
+  [[nodiscard]] std::uint64_t peak_rss_kib() const;
   void send_signal(int signal) const;
 
   // The exit status (or 128 + signal) once it exits within `timeout`.
