@@ -1,7 +1,9 @@
 // Feeds arbitrary bytes to the protocol layer twice: whole, and cut into
 // pieces whose sizes come from the input itself, as a socket might deliver
-// them. Besides the sanitizers' checks, both deliveries must produce the
-// same bytes, and every answer must be a well-formed HTTP/1.1 response.
+// them, with an output limit per call that also comes from the input (from
+// one answer per call up to about 16 KiB), as the worker presents paused
+// input again. Besides the sanitizers' checks, both deliveries must produce
+// the same bytes, and every answer must be a well-formed HTTP/1.1 response.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -24,14 +26,22 @@ struct Run {
   bool closed = false;
 };
 
-Run deliver(std::string_view input, std::string_view piece_sizes) {
+std::int64_t fake_clock() {
+  static std::int64_t now = 0;
+  return now += 1000;
+}
+
+Run deliver(std::string_view input, std::string_view piece_sizes, std::size_t output_per_call) {
   static const hello::ResponseCatalog responses{"0.0.0", "fuzz"};
   hello::WorkerMetrics metrics;
   FixedPage page;
   std::string scratch;
   const std::atomic<bool> ready{true};
-  hello::SessionContext context{responses, metrics, page, scratch, "Thu, 01 Jan 1970 00:00:00 GMT", ready, false};
-  hello::HttpSession session;
+  hello::SessionContext context{responses, metrics, page,        scratch, "Thu, 01 Jan 1970 00:00:00 GMT",
+                                ready,     false,   &fake_clock, 0};
+  hello::SessionLimits limits;
+  limits.output_per_call = output_per_call;
+  hello::HttpSession session{limits};
   Run run;
   std::string pending;
   std::size_t at = 0;
@@ -44,18 +54,28 @@ Run deliver(std::string_view input, std::string_view piece_sizes) {
     }
     pending.append(input.substr(at, piece));
     at += piece;
-    const auto result = session.consume(pending, context, run.out);
-    if (result.consumed > pending.size()) {
-      std::abort();
-    }
-    pending.erase(0, result.consumed);
-    run.responses += result.responses;
-    run.closed = result.close;
-    if (result.client_done && !result.close) {
-      std::abort();  // "the client is done sending" only ever describes a close
-    }
-    if (result.close && !pending.empty()) {
-      std::abort();  // a closing session must have consumed everything
+    bool paused = true;
+    while (paused && !run.closed) {
+      const auto result = session.consume(pending, context, run.out);
+      if (result.consumed > pending.size()) {
+        std::abort();
+      }
+      if (result.paused && (result.close || result.consumed == pending.size())) {
+        std::abort();  // paused means: more input is waiting, and the connection stays
+      }
+      pending.erase(0, result.consumed);
+      run.responses += result.responses;
+      run.closed = result.close;
+      paused = result.paused;
+      if (result.client_done && !result.close) {
+        std::abort();  // "the client is done sending" only ever describes a close
+      }
+      if (result.close && !pending.empty()) {
+        std::abort();  // a closing session must have consumed everything
+      }
+      if (result.rejection.status != 0 && !result.close) {
+        std::abort();  // a rejection always closes
+      }
     }
   }
   return run;
@@ -68,11 +88,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const std::size_t header = std::min<std::size_t>(data[0] % 8, size - 1);
+  // 1 byte (an answer per call) to 15,873 bytes.
+  const std::size_t output_per_call = 1 + std::size_t{data[0] / 8U} * 512;
   const std::string_view piece_sizes{reinterpret_cast<const char*>(data + 1), header};
   const std::string_view input{reinterpret_cast<const char*>(data + 1 + header), size - 1 - header};
 
-  const auto whole = deliver(input, {});
-  const auto pieces = deliver(input, piece_sizes.empty() ? std::string_view{"\x01"} : piece_sizes);
+  const auto whole = deliver(input, {}, output_per_call);
+  const auto pieces = deliver(input, piece_sizes.empty() ? std::string_view{"\x01"} : piece_sizes, output_per_call);
   if (whole.out != pieces.out || whole.responses != pieces.responses || whole.closed != pieces.closed) {
     std::abort();
   }
