@@ -2,7 +2,8 @@
 # hello/nginx and hello/floor, the target checks and results.json.
 #
 # Input files, in order: meta.tsv (key, value), startup.tsv (ready_us,
-# rss_kb per start), runs.tsv (header, then one row per measurement).
+# rss_kb per start), fairness.tsv (header, then one row per flood run; may
+# be empty), runs.tsv (header, then one row per measurement).
 # Variables: json (output path), micro_file (name recorded in the JSON).
 # Exit status: 0, or 3 when a target is missed.
 BEGIN {
@@ -18,6 +19,18 @@ BEGIN {
 
 FILENAME == ARGV[1] { meta[$1] = $2; meta_keys[++n_meta] = $1; next }
 FILENAME == ARGV[2] { ready[++n_start] = $1; start_rss[n_start] = $2; next }
+FILENAME == ARGV[3] {
+  if (FNR > 1) {
+    flood_rows++
+    k = ++flood_runs[$2]
+    flood_worst[$2, k] = $4
+    flood_p99[$2, k] = $5
+    flood_probes[$2] += $3
+    flood_unanswered[$2] += $7
+    flood_rss[$2, k] = $8
+  }
+  next
+}
 FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 {
   key = $col["scenario"] SUBSEP $col["server"]
@@ -204,6 +217,30 @@ END {
       n_start, startup_ms, startup_lo, startup_hi, startup_rss / 1024
   }
 
+  n_flood_modes = split("none metrics pipeline", flood_modes, " ")
+  flood_title["none"] = "no flood (the machine's own noise)"
+  flood_title["metrics"] = meta["flood_connections"] " conns pipelining /metrics"
+  flood_title["pipeline"] = "1 conn pipelining / flat out"
+  if (flood_rows > 0) {
+    printf "\nhostile clients (bench/flood, hello-server --threads 1): GET /healthz on a fresh connection every 10 ms during the flood\n"
+    printf "%-36s %6s %26s %12s %8s %11s %22s\n", "flood", "runs", "worst ms: median (min-max)", "p99 ms (med)", "probes",
+      "unanswered", "peak RSS MB: med (max)"
+    for (fi = 1; fi <= n_flood_modes; fi++) {
+      fm = flood_modes[fi]
+      if (!(fm in flood_runs)) continue
+      n = flood_runs[fm]
+      for (i = 1; i <= n; i++) { wl[i] = flood_worst[fm, i]; pl[i] = flood_p99[fm, i]; rl[i] = flood_rss[fm, i] }
+      flood_worst_med[fm] = list_median(wl, n)
+      worst_lo = lo; worst_hi = hi
+      flood_p99_med[fm] = list_median(pl, n)
+      flood_rss_med[fm] = list_median(rl, n)
+      flood_rss_max[fm] = hi
+      printf "%-36s %6d %10.2f (%6.2f-%7.2f) %12.2f %8d %11d %14.1f (%5.1f)\n", flood_title[fm], n, flood_worst_med[fm],
+        worst_lo, worst_hi, flood_p99_med[fm], flood_probes[fm], flood_unanswered[fm], flood_rss_med[fm] / 1024,
+        flood_rss_max[fm] / 1024
+    }
+  }
+
   printf "\ntargets\n"
   if (have("keepalive", "hello") && have("keepalive", "floor"))
     target("keep-alive: CPU/request vs floor", r_cpu["keepalive", "floor"], "<=", 1.05, "x")
@@ -224,6 +261,12 @@ END {
     target("startup: exec to ready (ms)", startup_ms, "<=", 10, "")
     target("startup: idle RSS (MB)", startup_rss / 1024, "<=", 2, "")
   }
+  if ("metrics" in flood_runs) {
+    target("metrics flood: worst /healthz (ms, median of runs)", flood_worst_med["metrics"], "<=", 50, "")
+    target("metrics flood: peak RSS (MB, median of runs)", flood_rss_med["metrics"] / 1024, "<=", 32, "")
+  }
+  if ("pipeline" in flood_runs)
+    target("pipeline flood: worst /healthz (ms, median of runs)", flood_worst_med["pipeline"], "<=", 50, "")
   if (n_target == 0) print "  (none evaluated: hello-server and its comparison were not both measured)"
 
   # --- JSON -----------------------------------------------------------------
@@ -239,7 +282,19 @@ END {
   } else {
     printf "null" > json
   }
-  printf ",\n  \"medians\": {" > json
+  printf ",\n  \"hostile_clients\": {" > json
+  first_f = 1
+  for (fi = 1; fi <= n_flood_modes; fi++) {
+    fm = flood_modes[fi]
+    if (!(fm in flood_runs)) continue
+    printf "%s\n    %s: {\"runs\": %d, \"worst_ms_median\": %.3f, \"p99_ms_median\": %.3f, \"probes\": %d, \"unanswered\": %d, \"peak_rss_kb_median\": %d, \"peak_rss_kb_max\": %d, \"worst_ms\": [",
+      (first_f ? "" : ","), json_string(fm), flood_runs[fm], flood_worst_med[fm], flood_p99_med[fm], flood_probes[fm],
+      flood_unanswered[fm], flood_rss_med[fm], flood_rss_max[fm] > json
+    for (i = 1; i <= flood_runs[fm]; i++) printf "%s%.3f", (i > 1 ? ", " : ""), flood_worst[fm, i] > json
+    printf "]}" > json
+    first_f = 0
+  }
+  printf "%s},\n  \"medians\": {", (first_f ? "" : "\n  ") > json
   first_s = 1
   for (s = 1; s <= n_scen; s++) {
     sc = scen_order[s]
