@@ -209,26 +209,7 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
         while (pos < bound && (byte_flags[bytes[pos]] & in_request_line) != 0) {
           ++pos;
         }
-        if (pos >= size) {
-          if (check_partial_request_line(data, pos) == ScanStatus::rejected) {
-            return ScanStatus::rejected;
-          }
-          return suspend(pos);
-        }
-        if (pos >= bound) {
-          return reject(414, "request line too long");
-        }
-        const auto kind = class_of(data[pos]);
-        if (kind == cr) {
-          if (pos + 1 >= size) {
-            if (check_partial_request_line(data, pos) == ScanStatus::rejected) {
-              return ScanStatus::rejected;
-            }
-            return suspend(pos);
-          }
-          if (data[pos + 1] != '\n') {
-            return reject(400, "bare CR in request line");
-          }
+        if (pos < bound && data[pos] == '\r' && pos + 1 < size && data[pos + 1] == '\n') {
           if (pos == line_start_of_request_) {
             // An empty line before the request line is ignored (RFC 9112 §2.2).
             line_start_of_request_ = pos + 2;
@@ -244,6 +225,25 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
           line_start_ = pos + 2;
           pos += 2;
           continue;
+        }
+        // The line is not complete here, or ends badly. If what came before
+        // this byte is already invalid, that is the reason, however the
+        // bytes were cut into reads.
+        if (check_partial_request_line(data, pos) == ScanStatus::rejected) {
+          return ScanStatus::rejected;
+        }
+        if (pos >= size) {
+          return suspend(pos);
+        }
+        if (pos >= bound) {
+          return reject(414, "request line too long");
+        }
+        const auto kind = class_of(data[pos]);
+        if (kind == cr) {
+          if (pos + 1 >= size) {
+            return suspend(pos);
+          }
+          return reject(400, "bare CR in request line");
         }
         if (kind == lf) {
           return reject(400, "bare LF in request line");
