@@ -66,6 +66,7 @@ const llhttp_settings_t& RequestParser::settings() {
     s.on_body = &RequestParser::on_body;
     s.on_chunk_extension_name = &RequestParser::on_chunk_extension;
     s.on_chunk_extension_value = &RequestParser::on_chunk_extension;
+    s.on_chunk_header = &RequestParser::on_chunk_header;
     s.on_message_complete = &RequestParser::on_message_complete;
     return s;
   }();
@@ -80,15 +81,9 @@ RequestParser::RequestParser(std::uint64_t max_body_bytes, HeadLimits limits)
 
 int RequestParser::on_header_field(llhttp_t* parser, const char* at, std::size_t length) {
   auto& self = RequestParser::self(parser);
-  if (self.headers_done_) {
-    // A trailer field: the head's limits apply to the trailer section too.
-    self.trailer_bytes_ += length;
-    if (self.trailer_bytes_ > self.limits_.max_header_bytes) {
-      return self.fail(431, "trailer section too large");
-    }
-    return 0;
+  if (!self.headers_done_) {
+    self.field_ = extend(self.field_, at, length);
   }
-  self.field_ = extend(self.field_, at, length);
   return 0;
 }
 
@@ -111,11 +106,7 @@ int RequestParser::on_header_field_complete(llhttp_t* parser) {
 
 int RequestParser::on_header_value(llhttp_t* parser, const char* at, std::size_t length) {
   auto& self = RequestParser::self(parser);
-  if (self.headers_done_) {
-    self.trailer_bytes_ += length;
-    return self.trailer_bytes_ > self.limits_.max_header_bytes ? self.fail(431, "trailer section too large") : 0;
-  }
-  if (self.field_kind_ != Field::other) {
+  if (!self.headers_done_ && self.field_kind_ != Field::other) {
     self.value_ = extend(self.value_, at, length);
   }
   return 0;
@@ -174,6 +165,17 @@ int RequestParser::on_chunk_extension(llhttp_t* parser, const char* /*at*/, std:
   return self.extension_bytes_ > self.limits_.max_header_bytes ? self.fail(400, "chunk extensions too long") : 0;
 }
 
+int RequestParser::on_chunk_header(llhttp_t* parser) {
+  auto& self = RequestParser::self(parser);
+  if (parser->content_length != 0) {
+    return 0;
+  }
+  // The last chunk: the trailer section starts after it. Stop here so that
+  // parse_body() knows where, and can bound the section by position.
+  self.in_trailers_ = true;
+  return HPE_PAUSED;
+}
+
 int RequestParser::on_message_complete(llhttp_t* parser) {
   auto& self = RequestParser::self(parser);
   self.message_done_ = true;
@@ -203,6 +205,7 @@ ParseStatus RequestParser::parse_head(std::string_view head) {
   extension_bytes_ = 0;
   trailer_bytes_ = 0;
   trailer_count_ = 0;
+  in_trailers_ = false;
   host_count_ = 0;
   field_kind_ = Field::other;
   headers_done_ = false;
@@ -230,19 +233,48 @@ ParseStatus RequestParser::parse_head(std::string_view head) {
 
 ParseStatus RequestParser::parse_body(std::string_view data, std::size_t& consumed) {
   consumed = 0;
-  const auto error = llhttp_execute(&parser_, data.data(), data.size());
-  if (reject_status_ != 0) {
-    return ParseStatus::rejected;
-  }
-  if (error == HPE_PAUSED && message_done_) {
-    consumed = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data.data());
-    return ParseStatus::complete;
-  }
-  if (error == HPE_OK) {
-    consumed = data.size();
+  // The trailer section (with its final CRLF) may be as long as a header
+  // section. llhttp reports a field's bytes only when a piece of it ends,
+  // which depends on how the input was cut; so the bound is kept by
+  // position instead: llhttp never gets more of the section than it may
+  // have, and a section that has not ended by then is too large, wherever
+  // the reads were cut.
+  const std::size_t trailer_limit = limits_.max_header_bytes + 2;
+  for (;;) {
+    auto slice = data.substr(consumed);
+    if (in_trailers_) {
+      slice = slice.substr(0, trailer_limit - trailer_bytes_);
+    }
+    const auto error = llhttp_execute(&parser_, slice.data(), slice.size());
+    if (reject_status_ != 0) {
+      return ParseStatus::rejected;
+    }
+    if (error == HPE_PAUSED) {
+      const auto used = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - slice.data());
+      consumed += used;
+      if (message_done_) {
+        return ParseStatus::complete;
+      }
+      // Paused at the last chunk: what follows is the trailer section.
+      llhttp_resume(&parser_);
+      if (consumed == data.size()) {
+        return ParseStatus::needs_body;
+      }
+      continue;
+    }
+    if (error != HPE_OK) {
+      return rejected_from(error);
+    }
+    consumed += slice.size();
+    if (in_trailers_) {
+      trailer_bytes_ += slice.size();
+      if (trailer_bytes_ >= trailer_limit) {
+        fail(431, "trailer section too large");
+        return ParseStatus::rejected;
+      }
+    }
     return ParseStatus::needs_body;
   }
-  return rejected_from(error);
 }
 
 }  // namespace hello

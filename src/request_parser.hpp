@@ -59,6 +59,7 @@ class RequestParser {
   static int on_headers_complete(llhttp_t* parser);
   static int on_body(llhttp_t* parser, const char* at, std::size_t length);
   static int on_chunk_extension(llhttp_t* parser, const char* at, std::size_t length);
+  static int on_chunk_header(llhttp_t* parser);
   static int on_message_complete(llhttp_t* parser);
   static RequestParser& self(llhttp_t* parser) { return *static_cast<RequestParser*>(parser->data); }
   static const llhttp_settings_t& settings();
@@ -83,8 +84,9 @@ class RequestParser {
   std::string_view value_;
   std::uint64_t body_bytes_ = 0;
   std::size_t extension_bytes_ = 0;
-  std::size_t trailer_bytes_ = 0;
+  std::size_t trailer_bytes_ = 0;  // of the trailer section given to llhttp so far
   std::size_t trailer_count_ = 0;
+  bool in_trailers_ = false;  // past the last chunk
   unsigned host_count_ = 0;
   Field field_kind_ = Field::other;
   bool headers_done_ = false;

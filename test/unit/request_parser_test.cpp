@@ -190,5 +190,26 @@ TEST(RequestParser, TrailersCountAgainstTheHeaderLimits) {
   EXPECT_EQ(parser.reject_reason(), "trailer section too large");
 }
 
+// The trailer section is bounded by position, so the answer does not depend
+// on how the bytes were cut: a section over the limit with a bad byte after
+// the limit is too large (431), one with a bad byte before it is bad (400).
+TEST(RequestParser, TrailerLimitDoesNotDependOnHowTheInputIsCut) {
+  const std::string over_then_bad = "0\r\nA: " + std::string(80, 'v') + "\x01\r\n\r\n";
+  const std::string bad_then_over = "0\r\nA: v\x01" + std::string(80, 'v') + "\r\n\r\n";
+  for (const auto& [trailer, status] : {std::pair{over_then_bad, 431}, std::pair{bad_then_over, 400}}) {
+    for (std::size_t piece = 1; piece <= trailer.size(); ++piece) {
+      RequestParser parser{1U << 20U, HeadLimits{.max_header_bytes = 64}};
+      ASSERT_EQ(parser.parse_head(chunked_head()), ParseStatus::needs_body);
+      ParseStatus result = ParseStatus::needs_body;
+      for (std::size_t at = 0; at < trailer.size() && result == ParseStatus::needs_body; at += piece) {
+        std::size_t consumed = 0;
+        result = parser.parse_body(std::string_view{trailer}.substr(at, piece), consumed);
+      }
+      ASSERT_EQ(result, ParseStatus::rejected) << "piece " << piece;
+      EXPECT_EQ(parser.reject_status(), status) << "piece " << piece;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hello
