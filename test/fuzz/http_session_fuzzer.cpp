@@ -2,7 +2,9 @@
 // pieces whose sizes come from the input itself, as a socket might deliver
 // them, with an output limit per call that also comes from the input (from
 // one answer per call up to about 16 KiB), as the worker presents paused
-// input again. Besides the sanitizers' checks, both deliveries must produce
+// input again. Inputs of odd length run with small head limits, so that the
+// limits on the head, chunk extensions and trailers are reached within the
+// fuzzer's input size. Besides the sanitizers' checks, both deliveries must produce
 // the same bytes, and every answer must be a well-formed HTTP/1.1 response.
 #include <atomic>
 #include <cstddef>
@@ -31,7 +33,7 @@ std::int64_t fake_clock() {
   return now += 1000;
 }
 
-Run deliver(std::string_view input, std::string_view piece_sizes, std::size_t output_per_call) {
+Run deliver(std::string_view input, std::string_view piece_sizes, const hello::SessionLimits& limits) {
   static const hello::ResponseCatalog responses{"0.0.0", "fuzz"};
   hello::WorkerMetrics metrics;
   FixedPage page;
@@ -39,8 +41,6 @@ Run deliver(std::string_view input, std::string_view piece_sizes, std::size_t ou
   const std::atomic<bool> ready{true};
   hello::SessionContext context{responses, metrics, page,        scratch, "Thu, 01 Jan 1970 00:00:00 GMT",
                                 ready,     false,   &fake_clock, 0};
-  hello::SessionLimits limits;
-  limits.output_per_call = output_per_call;
   hello::HttpSession session{limits};
   Run run;
   std::string pending;
@@ -93,8 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view piece_sizes{reinterpret_cast<const char*>(data + 1), header};
   const std::string_view input{reinterpret_cast<const char*>(data + 1 + header), size - 1 - header};
 
-  const auto whole = deliver(input, {}, output_per_call);
-  const auto pieces = deliver(input, piece_sizes.empty() ? std::string_view{"\x01"} : piece_sizes, output_per_call);
+  hello::SessionLimits limits;
+  limits.output_per_call = output_per_call;
+  if (size % 2 == 1) {
+    limits.head = hello::HeadLimits{.max_request_line = 64, .max_header_bytes = 256, .max_header_count = 6};
+    limits.max_body_bytes = 512;
+  }
+  const auto whole = deliver(input, {}, limits);
+  const auto pieces = deliver(input, piece_sizes.empty() ? std::string_view{"\x01"} : piece_sizes, limits);
   if (whole.out != pieces.out || whole.responses != pieces.responses || whole.closed != pieces.closed) {
     std::abort();
   }
