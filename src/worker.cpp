@@ -23,6 +23,10 @@ namespace hello {
 namespace {
 
 constexpr std::size_t read_buffer_size = std::size_t{64} * 1024;
+// A turn reads at most this much: a few hundred pipelined requests, more
+// than one turn's answers are made from, and what a connection holds
+// unparsed at most when its client does not read.
+constexpr std::size_t turn_read_size = std::size_t{16} * 1024;
 constexpr std::size_t partial_read_size = std::size_t{16} * 1024;
 constexpr int max_events = 256;
 constexpr int accepts_per_wakeup = 64;
@@ -437,7 +441,7 @@ bool Worker::take_turn(Connection& connection, std::int64_t start_ns) {
 bool Worker::read_and_process(Connection& connection) {
   const bool from_scratch = connection.input.empty();
   char* buffer = from_scratch ? read_buffer_.get() : connection.input.prepare(partial_read_size);
-  const std::size_t capacity = from_scratch ? read_buffer_size : connection.input.free_space();
+  const std::size_t capacity = from_scratch ? turn_read_size : connection.input.free_space();
   for (;;) {
     const auto received = receive(connection.fd.get(), buffer, capacity);
     if (received > 0) {

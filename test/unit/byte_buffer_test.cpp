@@ -34,5 +34,23 @@ TEST(ByteBuffer, EmptiedBufferReleasesItsMemory) {
   EXPECT_EQ(buffer.free_space(), 0U);
 }
 
+TEST(ByteBuffer, ConsumingFromTheFrontMovesNothingUntilRoomIsNeeded) {
+  ByteBuffer buffer;
+  buffer.append("0123456789");
+  const char* first = buffer.view().data();
+  buffer.consume(4);
+  EXPECT_EQ(buffer.view(), "456789");
+  EXPECT_EQ(buffer.view().data(), first + 4);  // not moved
+  // Room at the end is found by moving the rest to the front, not by
+  // growing, when the buffer has it.
+  const auto capacity = buffer.free_space() + buffer.size() + 4;
+  std::memcpy(buffer.prepare(capacity - 6), std::string(capacity - 6, 'z').data(), capacity - 6);
+  buffer.commit(capacity - 6);
+  EXPECT_EQ(buffer.size(), capacity);
+  EXPECT_EQ(buffer.view().data(), first);
+  EXPECT_TRUE(buffer.view().starts_with("456789zz"));
+  EXPECT_EQ(buffer.free_space(), 0U);
+}
+
 }  // namespace
 }  // namespace hello
