@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # deploy/scripts/deploy against stand-ins for AWS (tests/stubs/: aws,
-# terraform, kubectl, docker, curl, make; see helpers/stubbed-aws.bash): the
-# steps in order, the plan applied once, the pushed digest in the rendered
-# Deployment, a failure at each step, missing prerequisites, the second run,
-# bounded waits, --plan-only, confirmations and the API endpoint's access.
+# terraform, kubectl, docker, curl, make, skopeo; see helpers/stubbed-aws.bash):
+# the steps in order, the plan applied once, the digest of git-<commit> in the
+# rendered Deployment and the deploy tags, a failure at each step, missing
+# prerequisites, the second run, bounded waits, --plan-only, confirmations,
+# --image-tag/--image-digest and the API endpoint's access.
 
 load helpers/common
 load helpers/stubbed-aws
@@ -151,26 +152,31 @@ deploy_rejects_old() {
     '==> \[4/6\] image' '==> \[5/6\] kubernetes' '==> \[6/6\] verify'
   # The calls, in order.
   assert_lines_in_order "${STUB_LOG}" '^aws sts get-caller-identity' '^aws ec2 describe-availability-zones' \
-    '^curl .*https://checkip\.amazonaws\.com$' '^aws s3api head-bucket --bucket hello-tfstate-123456789012-eu-west-2 ' \
+    '^aws s3api head-bucket --bucket hello-tfstate-123456789012-eu-west-2 ' \
     '^terraform -chdir=\S*/deploy/terraform/bootstrap init' \
     '^terraform -chdir=\S*/bootstrap apply .*-var=bucket_name=hello-tfstate-123456789012-eu-west-2' \
     '^terraform -chdir=\S*/deploy/terraform init .*-backend-config=bucket=hello-tfstate-123456789012-eu-west-2 -backend-config=key=hello/dev/terraform.tfstate -backend-config=region=eu-west-2' \
-    '^terraform -chdir=\S*/deploy/terraform plan .*-detailed-exitcode -out=\S+\.tfplan -var-file=environments/dev\.tfvars -var=region=eu-west-2 -var=cluster_endpoint_public_access=true -var=cluster_endpoint_public_access_cidrs=\["203\.0\.113\.7/32"\]$' \
+    '^terraform -chdir=\S*/deploy/terraform plan .*-detailed-exitcode -out=\S+\.tfplan -var-file=environments/dev\.tfvars -var=region=eu-west-2$' \
     '^terraform -chdir=\S*/deploy/terraform apply .*\.tfplan$' \
-    '^terraform -chdir=\S*/deploy/terraform output -raw ecr_repository_url' \
-    '^aws ecr describe-images .*--repository-name hello-dev/hello-server --image-ids imageTag=' \
-    '^make -C \S+ image' '^docker tag hello-server:[0-9a-f]{12} ' \
-    '^docker push 123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com/hello-dev/hello-server:' \
+    '^terraform -chdir=\S*/deploy/terraform output -raw image_repository_url' \
+    '^aws ecr describe-images .*--repository-name hello/hello-server --image-ids imageTag=git-[0-9a-f]{40} ' \
+    '^make -C \S+ image' \
+    '^skopeo copy .*docker://123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com/hello/hello-server@sha256:' \
+    '^skopeo copy .*docker://123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com/hello/hello-server:git-[0-9a-f]{40}$' \
     '^aws eks update-kubeconfig --region eu-west-2 --name hello-dev --alias hello-dev' \
-    '^kubectl --context hello-dev version --request-timeout=' '^kubectl --context hello-dev apply -k ' \
+    '^kubectl --context hello-dev version --request-timeout=' \
+    '^aws ecr put-image .*--image-tag deployed-dev-[0-9]{8}T[0-9]{6}Z ' \
+    '^kubectl --context hello-dev apply --server-side --force-conflicts --field-manager=hello-deploy --prune -l hello\.deploy/applied-by=deploy-scripts .*--prune-allowlist=apps/v1/Deployment .* -k ' \
     '^kubectl --context hello-dev -n opendelta rollout status deployment/hello' \
     '^kubectl --context hello-dev -n kube-system rollout status deployment/cluster-autoscaler' \
     '^aws elbv2 describe-target-health .*--target-group-arn arn:aws:elasticloadbalancing' \
-    '^curl .*http://hello-dev-1234567890\.eu-west-2\.elb\.amazonaws\.com'
+    '^curl .*http://hello-dev-1234567890\.eu-west-2\.elb\.amazonaws\.com' \
+    '^aws ecr put-image .*--image-tag running-dev '
+  refute_file_matches "${STUB_LOG}" 'checkip|cluster_endpoint_public_access|^docker (push|tag)'
   # The registry login (a pipe: its two sides log in either order) comes before the push.
-  assert_lines_in_order "${STUB_LOG}" '^make ' '^aws ecr get-login-password --region eu-west-2$' '^docker push'
+  assert_lines_in_order "${STUB_LOG}" '^make ' '^aws ecr get-login-password --region eu-west-2$' '^skopeo copy'
   assert_lines_in_order "${STUB_LOG}" '^make ' \
-    '^docker login --username AWS --password-stdin 123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com$' '^docker push'
+    '^skopeo login --username AWS --password-stdin 123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com$' '^skopeo copy'
   # The plan is applied once, and it is the plan that was written.
   assert_equal "$(count_matching_lines "${STUB_LOG}" '^terraform -chdir=\S*/deploy/terraform apply')" 1
   local plan_out
@@ -178,11 +184,14 @@ deploy_rejects_old() {
   assert_file_matches "${STUB_LOG}" "^terraform -chdir=\S*/deploy/terraform apply -input=false -lock-timeout=5m ${plan_out}$"
   # The digest pushed is the digest the rendered Deployment runs.
   local tag digest
-  tag="$(git -C "${REPO}" rev-parse --short=12 HEAD)"
+  tag="git-$(git -C "${REPO}" rev-parse HEAD)"
   digest="$(cat "${STUB_STATE}/ecr-${tag}")"
   assert_regex "${digest}" '^sha256:[0-9a-f]{64}$'
   assert_file_matches "${STUB_STATE}/k8s/deployment_opendelta_hello" \
-    "image: 123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com/hello-dev/hello-server@${digest}$"
+    "image: 123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com/hello/hello-server@${digest}$"
+  # The tags every deploy writes: deployed-dev-<UTC time>, and running-dev after the checks.
+  assert_equal "$(cat "${STUB_STATE}/ecr-running-dev")" "${digest}"
+  assert_equal "$(cat "${STUB_STATE}"/ecr-deployed-dev-*)" "${digest}"
   assert_file_matches "${STUB_STATE}/k8s/networkpolicy_opendelta_hello" 'cidr: "?10\.0\.0\.0/16'
   assert_file_matches "${STUB_STATE}/k8s/configmap_kube-system_cluster-autoscaler" 'cluster-name: "?hello-dev'
   assert_file_matches "${STUB_STATE}/k8s/configmap_kube-system_cluster-autoscaler" 'aws-region: "?eu-west-2'
@@ -192,7 +201,7 @@ deploy_rejects_old() {
     '^  3 infrastructure ' '^  4 image ' '^  5 kubernetes ' '^  6 verify ' '^  total +[0-9]+:[0-9]{2}$'
   # Nothing in the working copy changed, and the registry token did not stay on disk.
   assert_tree_unchanged
-  assert_equal "$(find "${HOME}" -path '*docker-config*' -print -quit)" ""
+  assert_equal "$(find "${HOME}" -path '*registry-auth*' -print -quit)" ""
 }
 
 @test "with stubbed AWS: deploy second run is a no-op" {
@@ -204,10 +213,10 @@ deploy_rejects_old() {
   assert_output --partial 'exists: nothing to do'
   assert_output --partial 'no infrastructure changes'
   assert_output --partial 'already in ECR: nothing to build or push'
-  assert_output --partial 'every Kubernetes object is unchanged'
+  assert_output --partial 'deployment/hello already runs '
   assert_output --partial 'changes: none'
-  refute_file_matches "${STUB_LOG}" '^terraform .* apply|^make |^docker (push|tag|login)'
-  refute_line --regexp ' (created|configured)$'
+  refute_file_matches "${STUB_LOG}" '^terraform .* apply|^make |^skopeo (copy|login)'
+  refute_line --regexp ' pruned$'
   assert_tree_unchanged
 }
 
@@ -221,7 +230,7 @@ deploy_fails_at() {
   assert_line --regexp '^    \| .*simulated failure of'
   assert_output --partial 'to resume: fix the cause above, then run the same command again: deploy/scripts/deploy --env dev --yes'
   assert_regex "$(tail -n 1 "${STUB_LOG}")" "${pattern}"
-  assert_equal "$(find "${HOME}" -name 'docker-config' -print -quit)" ""
+  assert_equal "$(find "${HOME}" -name 'registry-auth' -print -quit)" ""
   assert_tree_unchanged
 }
 
@@ -245,8 +254,8 @@ deploy_fails_at() {
   deploy_fails_at 4 image '^make '
 }
 
-@test "with stubbed AWS: deploy stops at step 4 when docker push fails, and says how to resume" {
-  deploy_fails_at 4 image '^docker push'
+@test "with stubbed AWS: deploy stops at step 4 when the push by digest fails, and says how to resume" {
+  deploy_fails_at 4 image '^skopeo copy'
 }
 
 @test "with stubbed AWS: deploy stops at step 5 when update-kubeconfig fails, and says how to resume" {
@@ -257,8 +266,12 @@ deploy_fails_at() {
   deploy_fails_at 5 kubernetes '^kubectl --context \S+ version'
 }
 
+@test "with stubbed AWS: deploy stops at step 5 when the deployed-<env> tag fails, and says how to resume" {
+  deploy_fails_at 5 kubernetes '^aws ecr put-image'
+}
+
 @test "with stubbed AWS: deploy stops at step 5 when kubectl apply fails, and says how to resume" {
-  deploy_fails_at 5 kubernetes '^kubectl .* apply -k'
+  deploy_fails_at 5 kubernetes '^kubectl .* apply --server-side'
 }
 
 @test "with stubbed AWS: deploy stops at step 6 when the rollout fails, and says how to resume" {
@@ -294,12 +307,12 @@ deploy_fails_at() {
 }
 
 @test "with stubbed AWS: deploy resumes after a failure without re-applying or re-pushing" {
-  STUB_FAIL='^kubectl .* apply -k' deploy --env dev --yes
+  STUB_FAIL='^kubectl .* apply --server-side' deploy --env dev --yes
   assert_failure 1
   deploy --env dev --yes
   assert_success
   assert_equal "$(count_matching_lines "${STUB_LOG}" '^terraform -chdir=\S*/deploy/terraform apply')" 1
-  assert_equal "$(count_matching_lines "${STUB_LOG}" '^docker push')" 1
+  assert_equal "$(count_matching_lines "${STUB_LOG}" '^skopeo copy .*@sha256')" 1
   assert_equal "$(count_matching_lines "${STUB_LOG}" '^terraform -chdir=\S*/bootstrap apply')" 1
 }
 
@@ -338,33 +351,31 @@ deploy_fails_at() {
   refute_file_matches "${STUB_LOG}" '^terraform .* apply'
 }
 
-@test "with stubbed AWS: deploy --image-tag deploys an existing image without building" {
+@test "with stubbed AWS: deploy --image-tag and --image-digest deploy a digest of the repository without building" {
   deploy --env dev --yes --image-tag 9.9.9
   assert_failure 1
   assert_output --partial '✗ step 4/6 "image" failed'
-  assert_output --partial 'image tag 9.9.9 is neither in ECR nor local'
-  touch "${STUB_STATE}/image-hello-server:9.9.9"
+  assert_output --partial 'the tag 9.9.9 is not in hello/hello-server'
+  local digest
+  digest="$("${SB}/stubs/stub-ecr-seed" 9.9.9)"
   deploy --env dev --yes --image-tag 9.9.9
   assert_success
-  assert_file_matches "${STUB_LOG}" '^docker push 123456789012\.dkr\.ecr\.eu-west-2\.amazonaws\.com/hello-dev/hello-server:9\.9\.9$'
-  refute_file_matches "${STUB_LOG}" '^make '
-  assert_file_matches "${STUB_STATE}/k8s/deployment_opendelta_hello" "@$(cat "${STUB_STATE}/ecr-9.9.9")$"
+  refute_file_matches "${STUB_LOG}" '^make |^skopeo |^docker '
+  assert_file_matches "${STUB_STATE}/k8s/deployment_opendelta_hello" "@${digest}$"
+  deploy --env dev --yes --image-digest "sha256:$(printf '1%.0s' {1..64})"
+  assert_failure 1
+  assert_output --partial "is not in the repository"
 }
 
-@test "with stubbed AWS: deploy tags a build of uncommitted changes apart from the commit" {
+@test "with stubbed AWS: deploy refuses to name a build of uncommitted changes after the commit" {
   echo "# local change" >>"${REPO}/deploy/terraform/environments/dev.tfvars"
-  # shellcheck disable=SC2034  # read by assert_tree_unchanged
-  GIT_STATUS_BEFORE="$(git -C "${REPO}" status --porcelain --untracked-files=all)"
   deploy --env dev --yes
-  assert_success
-  local sha
-  sha="$(git -C "${REPO}" rev-parse --short=12 HEAD)"
-  assert_output --regexp "image will be tagged ${sha}-dirty-[0-9a-f]{8}"
-  assert_file_matches "${STUB_LOG}" "^docker push \S+/hello-dev/hello-server:${sha}-dirty-[0-9a-f]{8}$"
-  assert_tree_unchanged
+  assert_failure 2
+  assert_output --regexp "uncommitted changes to tracked files: the image git-[0-9a-f]{40} would not be this tree"
+  assert_no_changes_made
 }
 
-@test "with stubbed AWS: deploy opens the Kubernetes API to this machine only, or as the tfvars say" {
+@test "with stubbed AWS: deploy --api-cidr: only when asked, never under CI, checked input" {
   deploy --env dev --yes --api-cidr none --plan-only
   assert_success
   refute_file_matches "${STUB_LOG}" 'cluster_endpoint_public_access|checkip'
@@ -376,23 +387,20 @@ deploy_fails_at() {
   deploy --env dev --api-cidr everyone
   assert_failure 2
   : >"${STUB_LOG}"
-  STUB_NO_PUBLIC_ADDRESS=1 deploy --env dev --yes
+  STUB_NO_PUBLIC_ADDRESS=1 deploy --env dev --yes --api-cidr auto
   assert_failure 2
   assert_output --partial "cannot find this machine's public IPv4 address"
   assert_no_changes_made
-  # An environment whose tfvars decide keeps its setting.
-  echo 'cluster_endpoint_public_access = false' >>"${REPO}/deploy/terraform/environments/dev.tfvars"
-  : >"${STUB_LOG}"
-  deploy --env dev --plan-only
-  assert_success
-  refute_file_matches "${STUB_LOG}" 'cluster_endpoint_public_access|checkip'
+  CI=true deploy --env dev --yes --api-cidr auto
+  assert_failure 2
+  assert_output --partial "a person's option"
 }
 
 @test "with stubbed AWS: deploy stops before applying anything when the private API is unreachable" {
-  STUB_KUBE_API_UNREACHABLE=1 deploy --env dev --yes --api-cidr none
+  STUB_KUBE_API_UNREACHABLE=1 deploy --env dev --yes
   assert_failure 1
   assert_output --partial '✗ step 5/6 "kubernetes" failed'
-  assert_output --partial 'not reachable from here: the endpoint is private unless --api-cidr'
+  assert_output --partial 'not reachable from here: the endpoint is private unless the tfvars'
   assert_output --partial 'Unable to connect to the server'
   refute_file_matches "${STUB_LOG}" '^kubectl .* apply'
 }

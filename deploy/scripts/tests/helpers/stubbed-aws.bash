@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The sandbox of the *-with-stubbed-aws.bats files. No AWS is reachable here:
-# stand-in aws, terraform, kubectl, docker, curl and make (tests/stubs/) come
+# stand-in aws, terraform, kubectl, docker, curl, make and skopeo (tests/stubs/) come
 # first on PATH, each recording its calls in $STUB_LOG and keeping what the
 # real service would remember under $STUB_STATE. The scripts run in a
 # throw-away git copy of the repository, so "no tracked file changed" is exact.
@@ -11,7 +11,7 @@
 # shellcheck disable=SC2154  # bats' run sets output and status
 
 # Calls that change something in AWS, the cluster or the registry.
-readonly MUTATING='^(terraform .* (apply|destroy)|terraform .* init|docker (push|tag|login)|make .*image|kubectl .* (apply|delete)|aws (s3api (delete|put|create)|ecr (batch-delete|put)|eks update-kubeconfig))'
+readonly MUTATING='^(terraform .* (apply|destroy)|terraform .* init|docker (push|tag|login)|skopeo (copy|login)|make .*image|kubectl .* (apply|delete)|aws (s3api (delete|put|create)|ecr (batch-delete|put)|eks update-kubeconfig))'
 
 # A git repository holding what the scripts use, and a bin directory of the
 # system's tools without the real aws, terraform, kubectl, docker, curl, make
@@ -36,7 +36,7 @@ stubbed_aws_setup_file() {
   export TEMPLATE="${BATS_FILE_TMPDIR}/template"
   mkdir -p "${TEMPLATE}/repo"
   local item
-  for item in VERSION Makefile .gitignore deploy; do
+  for item in VERSION Makefile .gitignore deploy scripts/image-push; do
     if [[ -e ${ROOT}/${item} ]]; then
       tar -C "${ROOT}" --exclude=.terraform --exclude='*.tfstate' --exclude='*.tfstate.*' \
         --exclude=terraform.tfstate.d --exclude='*.tfplan' --exclude=node_modules -cf - "${item}" |
