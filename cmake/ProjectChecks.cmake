@@ -58,8 +58,9 @@ hello_check(terraform.offline COMMAND deploy/terraform/tests/node-checks LABELS 
 
 # bats: shellcheck of every script, the tools image Dockerfile lint, the pinned
 # tool installer, the kubectl pins, the shared library's namespace; then, apart
-# because they need kubectl (its Kustomize), deploy, destroy and push-image with
-# stubbed AWS (stand-in aws, terraform, kubectl, docker, curl, make: no AWS here).
+# because they need kubectl (its Kustomize), deploy, destroy, push-image, promotion,
+# rollback and pruning with stubbed AWS (stand-in aws, terraform, kubectl, docker,
+# curl, make, skopeo: no AWS here).
 # And the GitHub workflow policy (node --test).
 hello_check(deploy.scripts COMMAND deploy/scripts/tests/bats-suite scripts LABELS deploy TIMEOUT 900)
 hello_check(deploy.stubs COMMAND deploy/scripts/tests/bats-suite stubs LABELS deploy TIMEOUT 900)
