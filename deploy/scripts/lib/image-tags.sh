@@ -85,11 +85,21 @@ hello::ecr_tag() {
 
 # hello::ecr_mark_deploying REGION REPOSITORY DIGEST ENV: before the rollout, the
 # immutable deployed-<env>-<UTC time> that keeps DIGEST through the lifecycle policy.
+# The tag has one-second resolution: a second deploy of another digest in the
+# same second finds it taken (ImageTagAlreadyExistsException) and takes the next.
 hello::ecr_mark_deploying() {
-  local tag
-  tag="deployed-$4-$(hello::utc_stamp)"
-  hello::ecr_tag "$1" "$2" "$3" "${tag}" || return 1
-  echo "  tagged ${tag}"
+  local tag attempt out
+  for attempt in 1 2 3; do
+    tag="deployed-$4-$(hello::utc_stamp)"
+    if out="$(hello::ecr_tag "$1" "$2" "$3" "${tag}" 2>&1)"; then
+      echo "  tagged ${tag}"
+      return 0
+    fi
+    if ! grep -q ImageTagAlreadyExistsException <<<"${out}" || ((attempt == 3)); then break; fi
+    sleep 1
+  done
+  printf '%s\n' "${out}" >&2
+  return 1
 }
 
 # hello::ecr_record_running REGION REPOSITORY DIGEST ENV: after the rollout and

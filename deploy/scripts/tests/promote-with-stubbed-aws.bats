@@ -243,3 +243,15 @@ readonly REPO_URL=123456789012.dkr.ecr.eu-west-2.amazonaws.com/hello/hello-serve
   CI=true deploy_to --env dev --apply-plan "${plans}/dev.tfplan" --image-digest "${a}" --api-cidr auto
   assert_failure 2
 }
+
+@test "with stubbed AWS: two digests deployed in the same second get two deployed-<env>-* tags" {
+  local a b tags="${REPO}/deploy/scripts/image-tags"
+  a="$(seed git-aaaa)"
+  b="$(seed git-bbbb)"
+  run "${tags}" mark-deploying dev "${a}"
+  assert_success
+  run "${tags}" mark-deploying dev "${b}"
+  assert_success
+  assert_equal "$(grep -lx "${a}" "${STUB_STATE}"/ecr-deployed-dev-* | wc -l)" 1
+  assert_equal "$(grep -lx "${b}" "${STUB_STATE}"/ecr-deployed-dev-* | wc -l)" 1
+}
