@@ -81,13 +81,15 @@ fuzz: test-deps ## fuzz the request parser under ASan+UBSan (FUZZ_RUNS, default 
 	test/fuzz/fuzz-http-session --runs $${FUZZ_RUNS:-10000000}
 
 .PHONY: lint
-lint: test-deps ## clang-format and clang-tidy (shellcheck runs in make test: deploy.scripts)
+lint: test-deps ## clang-format, clang-tidy and Prettier's check (shellcheck runs in make test: deploy.scripts)
 	@cmake --preset release >/dev/null
 	scripts/lint
+	node --test scripts/tests/format.test.mjs
 
 .PHONY: format
-format: ## rewrite C++ sources with clang-format
+format: ## rewrite C++ with clang-format and JavaScript with the pinned Prettier
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	node node_modules/prettier/bin/prettier.cjs --log-level warn --write $$(git ls-files '*.mjs' '*.js' ':!scripts/tests/fixtures/')
 
 # --- performance -------------------------------------------------------------
 

@@ -30,6 +30,8 @@ endfunction()
 
 hello_check(lint.clang-format COMMAND scripts/lint format LABELS lint)
 hello_check(lint.clang-tidy COMMAND scripts/lint tidy --build-dir ${PROJECT_BINARY_DIR} LABELS lint TIMEOUT 900)
+# The JavaScript in the format of the pinned Prettier (make format rewrites it).
+hello_check(lint.js-format COMMAND scripts/node-suite scripts/tests/format.test.mjs LABELS lint)
 
 # The container image: size, user, no shell, hardened run, health check,
 # graceful stop, CPU quota, labels, reproducible binary.
