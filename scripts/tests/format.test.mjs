@@ -14,7 +14,11 @@ const PRETTIER = path.join(ROOT, 'node_modules/prettier/bin/prettier.cjs');
 const FIXTURE = 'scripts/tests/fixtures/unformatted.mjs';
 
 function prettier(args) {
-  const r = spawnSync(process.execPath, [PRETTIER, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [PRETTIER, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.error) throw r.error;
   return r;
 }
@@ -34,7 +38,8 @@ test('the pinned Prettier is the one installed', () => {
 test('every JavaScript file of the project is formatted (make format fixes it)', (t) => {
   // A source tarball without .git: Prettier walks the tree itself, under .prettierignore.
   const files = trackedJavaScript() ?? ['.'];
-  if (files.length > 1) assert.ok(files.length > 20, `expected the project's JavaScript, got ${files.length} files`);
+  if (files.length > 1)
+    assert.ok(files.length > 20, `expected the project's JavaScript, got ${files.length} files`);
   const r = prettier(['--check', ...files]);
   assert.equal(r.status, 0, `not in Prettier's format (run make format):\n${r.stdout}${r.stderr}`);
 });

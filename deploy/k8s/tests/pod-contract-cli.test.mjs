@@ -14,7 +14,8 @@ const POD_CONTRACT = path.join(K8S_DIR, 'tests/pod-contract');
 const SELFTEST = path.join(K8S_DIR, 'tests/pod-contract-selftest');
 const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', DOCKER_CONTEXT: '' };
 // Without the docker command at all (a machine without Docker) the reason names that instead.
-const NO_ENGINE_REASON = 'no Docker engine(?: reachable \\(docker info failed\\)|: the docker command is not installed)';
+const NO_ENGINE_REASON =
+  'no Docker engine(?: reachable \\(docker info failed\\)|: the docker command is not installed)';
 
 function run(script, args, env = {}) {
   const merged = { ...process.env, ...env };
@@ -40,14 +41,24 @@ describe('pod derived from the rendered local overlay', () => {
     assert.ok(Object.keys(contract.env).every((k) => k.startsWith('HELLO_')));
   });
   test('probes and the shutdown timeline', () => {
-    assert.deepEqual([contract.probes.startup.path, contract.probes.readiness.path, contract.probes.liveness.path], ['/healthz', '/readyz', '/healthz']);
+    assert.deepEqual(
+      [contract.probes.startup.path, contract.probes.readiness.path, contract.probes.liveness.path],
+      ['/healthz', '/readyz', '/healthz'],
+    );
     assert.equal(contract.probes.readiness.port, 8080);
     assert.equal(contract.preStopSeconds, 10);
     assert.equal(contract.terminationGracePeriodSeconds, 105);
   });
   test('docker run arguments carry all of it', () => {
     const args = dockerRunArgs(contract).join(' ');
-    for (const want of ['--user 65532:65532', '--read-only', '--cap-drop ALL', '--security-opt no-new-privileges', `--memory ${128 * 1024 * 1024}`, '--env HELLO_PORT=8080']) {
+    for (const want of [
+      '--user 65532:65532',
+      '--read-only',
+      '--cap-drop ALL',
+      '--security-opt no-new-privileges',
+      `--memory ${128 * 1024 * 1024}`,
+      '--env HELLO_PORT=8080',
+    ]) {
       assert.ok(args.includes(want), `missing ${want} in ${args}`);
     }
   });
@@ -55,9 +66,15 @@ describe('pod derived from the rendered local overlay', () => {
 
 describe('what the pod contract cannot reproduce is refused', () => {
   const fixture = (name) => render(path.join(K8S_DIR, 'tests/fixtures', name));
-  test('a preStop exec hook', () => assert.throws(() => podContract(fixture('app-prestop-sleep')), /preStop is not a sleep action/));
-  test('an environment reference that does not resolve', () => assert.throws(() => podContract(fixture('config-refs-exist')), /ConfigMap hello-features does not exist/));
-  test('a volume (the stateful component)', () => assert.throws(() => podContract(render(RENDERS.stateful.dir)), /volume mounts are not modelled/));
+  test('a preStop exec hook', () =>
+    assert.throws(() => podContract(fixture('app-prestop-sleep')), /preStop is not a sleep action/));
+  test('an environment reference that does not resolve', () =>
+    assert.throws(
+      () => podContract(fixture('config-refs-exist')),
+      /ConfigMap hello-features does not exist/,
+    ));
+  test('a volume (the stateful component)', () =>
+    assert.throws(() => podContract(render(RENDERS.stateful.dir)), /volume mounts are not modelled/));
 });
 
 describe('Docker entry points without an engine', () => {
@@ -82,13 +99,26 @@ describe('Docker entry points without an engine', () => {
     test(`${name}: no docker command -> skipped, exit 77`, () => {
       const r = run(script, [], { PATH: pathWithout('docker'), HELLO_NO_SKIP: '', HELLO_REQUIRE_DOCKER: '' });
       assert.equal(r.status, 77, r.stdout + r.stderr);
-      assert.match(r.stderr, /^skipped: no Docker engine: the docker command is not installed\. To run it: scripts\/install-packages docker\n$/);
+      assert.match(
+        r.stderr,
+        /^skipped: no Docker engine: the docker command is not installed\. To run it: scripts\/install-packages docker\n$/,
+      );
     });
     for (const variable of ['HELLO_NO_SKIP', 'HELLO_REQUIRE_DOCKER']) {
       test(`${name}: no engine with ${variable}=1 -> failure, exit 1`, () => {
-        const r = run(script, [], { ...NO_ENGINE, HELLO_NO_SKIP: '', HELLO_REQUIRE_DOCKER: '', [variable]: '1' });
+        const r = run(script, [], {
+          ...NO_ENGINE,
+          HELLO_NO_SKIP: '',
+          HELLO_REQUIRE_DOCKER: '',
+          [variable]: '1',
+        });
         assert.equal(r.status, 1, r.stdout + r.stderr);
-        assert.match(r.stderr, new RegExp(`^error: ${NO_ENGINE_REASON} \\(HELLO_NO_SKIP=1 makes missing prerequisites failures\\)\\n$`));
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `^error: ${NO_ENGINE_REASON} \\(HELLO_NO_SKIP=1 makes missing prerequisites failures\\)\\n$`,
+          ),
+        );
       });
     }
   }

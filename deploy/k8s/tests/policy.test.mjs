@@ -6,8 +6,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  CHECKS, TERRAFORM_ALB, TERRAFORM_VARIABLES, caVersionViolations, drainAlbViolations, runChecks,
-  terraformAlbIdleTimeout, terraformKubernetesVersion,
+  CHECKS,
+  TERRAFORM_ALB,
+  TERRAFORM_VARIABLES,
+  caVersionViolations,
+  drainAlbViolations,
+  runChecks,
+  terraformAlbIdleTimeout,
+  terraformKubernetesVersion,
 } from './lib/checks.mjs';
 import { K8S_DIR, RENDERS, render } from './lib/kustomize.mjs';
 
@@ -15,9 +21,17 @@ const FIXTURES = path.join(K8S_DIR, 'tests/fixtures');
 const fixtures = readdirSync(FIXTURES)
   .filter((d) => existsSync(path.join(FIXTURES, d, 'expect.json')))
   .sort()
-  .map((d) => ({ name: d, dir: path.join(FIXTURES, d), ...JSON.parse(readFileSync(path.join(FIXTURES, d, 'expect.json'), 'utf8')) }));
+  .map((d) => ({
+    name: d,
+    dir: path.join(FIXTURES, d),
+    ...JSON.parse(readFileSync(path.join(FIXTURES, d, 'expect.json'), 'utf8')),
+  }));
 
-const show = (results) => results.filter((r) => r.violations.length > 0).map((r) => `${r.id}: ${r.violations.join('; ')}`).join('\n');
+const show = (results) =>
+  results
+    .filter((r) => r.violations.length > 0)
+    .map((r) => `${r.id}: ${r.violations.join('; ')}`)
+    .join('\n');
 
 for (const [name, { dir, profiles }] of Object.entries(RENDERS)) {
   describe(`${path.relative(K8S_DIR, dir)} passes`, () => {
@@ -35,7 +49,10 @@ describe('each broken fixture fails exactly its checks', () => {
     test(`${f.name} -> ${f.fails.join(', ')}`, () => {
       assert.ok(RENDERS[f.render], `unknown render ${f.render}`);
       const results = runChecks(render(f.dir), RENDERS[f.render].profiles);
-      const failed = results.filter((r) => r.violations.length > 0).map((r) => r.id).sort();
+      const failed = results
+        .filter((r) => r.violations.length > 0)
+        .map((r) => r.id)
+        .sort();
       assert.deepEqual(failed, [...f.fails].sort(), show(results));
     });
   }
@@ -44,15 +61,24 @@ describe('each broken fixture fails exactly its checks', () => {
 describe('fixture coverage', () => {
   test('every check has a fixture that makes it fail', () => {
     const covered = new Set(fixtures.flatMap((f) => f.fails));
-    assert.deepEqual(CHECKS.map((c) => c.id).filter((id) => !covered.has(id)), []);
+    assert.deepEqual(
+      CHECKS.map((c) => c.id).filter((id) => !covered.has(id)),
+      [],
+    );
   });
   test('every fixture names checks that exist', () => {
     const ids = new Set(CHECKS.map((c) => c.id));
-    assert.deepEqual(fixtures.flatMap((f) => f.fails.filter((id) => !ids.has(id)).map((id) => `${f.name}: ${id}`)), []);
+    assert.deepEqual(
+      fixtures.flatMap((f) => f.fails.filter((id) => !ids.has(id)).map((id) => `${f.name}: ${id}`)),
+      [],
+    );
   });
   test('check ids are unique', () => {
     const ids = CHECKS.map((c) => c.id);
-    assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), []);
+    assert.deepEqual(
+      ids.filter((id, i) => ids.indexOf(id) !== i),
+      [],
+    );
   });
 });
 
@@ -79,14 +105,38 @@ describe('ca-version follows the Terraform default kubernetes_version', () => {
   });
   test('a variables.tf without a readable 1.N default is an error, not a pass', async () => {
     for (const name of ['no-default.tf', 'patch-version.tf']) {
-      await assert.rejects(terraformKubernetesVersion(path.join(TF_FIXTURES, name)), /kubernetes_version has no default of the form 1\.N/, name);
+      await assert.rejects(
+        terraformKubernetesVersion(path.join(TF_FIXTURES, name)),
+        /kubernetes_version has no default of the form 1\.N/,
+        name,
+      );
     }
     await assert.rejects(terraformKubernetesVersion(path.join(TF_FIXTURES, 'missing.tf')), /ENOENT/);
   });
   test('a tag that is not a release tag fails whatever the cluster version', () => {
-    const withTag = (tag) => ca.map((o) => (o.kind === 'Deployment'
-      ? { ...o, spec: { ...o.spec, template: { ...o.spec.template, spec: { ...o.spec.template.spec, containers: [{ ...o.spec.template.spec.containers[0], image: `registry.k8s.io/autoscaling/cluster-autoscaler:${tag}` }] } } } }
-      : o));
+    const withTag = (tag) =>
+      ca.map((o) =>
+        o.kind === 'Deployment'
+          ? {
+              ...o,
+              spec: {
+                ...o.spec,
+                template: {
+                  ...o.spec.template,
+                  spec: {
+                    ...o.spec.template.spec,
+                    containers: [
+                      {
+                        ...o.spec.template.spec.containers[0],
+                        image: `registry.k8s.io/autoscaling/cluster-autoscaler:${tag}`,
+                      },
+                    ],
+                  },
+                },
+              },
+            }
+          : o,
+      );
     assert.deepEqual(caVersionViolations(withTag('v1.35.2'), '1.35'), []);
     assert.equal(caVersionViolations(withTag('v1.35.2'), '1.34').length, 1);
     assert.equal(caVersionViolations(withTag('v1.35'), '1.35').length, 1);
@@ -116,7 +166,10 @@ describe('drain-outlasts-alb-reuse follows the ALB idle timeout of deploy/terraf
     assert.equal(await terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'alb-default-idle.tf')), 60);
   });
   test('a file without aws_lb.this is an error, not a pass', async () => {
-    await assert.rejects(terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'no-alb.tf')), /no resource aws_lb\.this/);
+    await assert.rejects(
+      terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'no-alb.tf')),
+      /no resource aws_lb\.this/,
+    );
     await assert.rejects(terraformAlbIdleTimeout(path.join(TF_FIXTURES, 'missing.tf')), /ENOENT/);
   });
 });
@@ -124,6 +177,9 @@ describe('drain-outlasts-alb-reuse follows the ALB idle timeout of deploy/terraf
 describe('documentation', () => {
   test('deploy/k8s/README.md lists every check', () => {
     const readme = readFileSync(path.join(K8S_DIR, 'README.md'), 'utf8');
-    assert.deepEqual(CHECKS.map((c) => c.id).filter((id) => !readme.includes(`| \`${id}\` |`)), []);
+    assert.deepEqual(
+      CHECKS.map((c) => c.id).filter((id) => !readme.includes(`| \`${id}\` |`)),
+      [],
+    );
   });
 });

@@ -5,7 +5,17 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runChecks } from './lib/checks.mjs';
@@ -41,7 +51,9 @@ function treeHash(root = K8S_DIR) {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
-      else out[path.relative(root, p)] = createHash('sha256').update(readFileSync(p)).digest('hex') + statSync(p).mode.toString(8);
+      else
+        out[path.relative(root, p)] =
+          createHash('sha256').update(readFileSync(p)).digest('hex') + statSync(p).mode.toString(8);
     }
   };
   walk(root);
@@ -68,11 +80,17 @@ describe('prepare-aws-overlay', () => {
     const d = findObject(objs, 'Deployment', 'hello', 'opendelta');
     assert.equal(d.spec.template.spec.containers[0].image, GOOD.image);
     const np = findObject(objs, 'NetworkPolicy', 'hello', 'opendelta');
-    assert.deepEqual(np.spec.ingress, [{ from: [{ ipBlock: { cidr: GOOD['vpc-cidr'] } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    assert.deepEqual(np.spec.ingress, [
+      { from: [{ ipBlock: { cidr: GOOD['vpc-cidr'] } }], ports: [{ protocol: 'TCP', port: 8080 }] },
+    ]);
     const cm = findObject(objs, 'ConfigMap', 'cluster-autoscaler', 'kube-system');
     assert.deepEqual(cm.data, { 'cluster-name': GOOD['cluster-name'], 'aws-region': GOOD.region });
     const ca = findObject(objs, 'Deployment', 'cluster-autoscaler', 'kube-system');
-    assert.match(ca.spec.template.spec.containers[0].image, /^registry\.k8s\.io\/autoscaling\/cluster-autoscaler:v\d+\.\d+\.\d+$/, 'only hello-server is renamed');
+    assert.match(
+      ca.spec.template.spec.containers[0].image,
+      /^registry\.k8s\.io\/autoscaling\/cluster-autoscaler:v\d+\.\d+\.\d+$/,
+      'only hello-server is renamed',
+    );
     const failing = runChecks(objs, PREPARED_PROFILES).filter((c) => c.violations.length > 0);
     assert.deepEqual(failing, []);
   });
@@ -93,12 +111,24 @@ describe('prepare-aws-overlay', () => {
     ['--cluster-name missing', { 'cluster-name': undefined }, /--cluster-name is required/],
     ['--region missing', { region: undefined }, /--region is required/],
     ['--dir missing', { dir: undefined }, /--dir is required/],
-    ['image by tag', { image: '123456789012.dkr.ecr.eu-west-2.amazonaws.com/hello-server:1.0.0' }, /--image must be/],
+    [
+      'image by tag',
+      { image: '123456789012.dkr.ecr.eu-west-2.amazonaws.com/hello-server:1.0.0' },
+      /--image must be/,
+    ],
     ['image with tag and digest', { image: `r.example.com/hello-server:1.0.0@${DIGEST}` }, /--image must be/],
     ['image digest too short', { image: 'r.example.com/hello-server@sha256:abc' }, /--image must be/],
-    ['image digest in upper case', { image: `r.example.com/hello-server@${DIGEST.toUpperCase().replace('SHA256', 'sha256')}` }, /--image must be/],
+    [
+      'image digest in upper case',
+      { image: `r.example.com/hello-server@${DIGEST.toUpperCase().replace('SHA256', 'sha256')}` },
+      /--image must be/,
+    ],
     ['image without a repository path', { image: `hello-server@${DIGEST}` }, /--image must be/],
-    ['image with shell metacharacters', { image: `r.example.com/hello;rm -rf /@${DIGEST}` }, /--image must be/],
+    [
+      'image with shell metacharacters',
+      { image: `r.example.com/hello;rm -rf /@${DIGEST}` },
+      /--image must be/,
+    ],
     ['CIDR with host bits', { 'vpc-cidr': '10.0.0.1/16' }, /host bits set; the network is 10\.0\.0\.0\/16/],
     ['CIDR public', { 'vpc-cidr': '8.8.0.0/16' }, /private range/],
     ['CIDR too large for a VPC', { 'vpc-cidr': '10.0.0.0/8' }, /\/16 to \/28/],

@@ -10,7 +10,11 @@ const kinds = (objs) => objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
 
 describe('kubectl', () => {
   test('has a built-in Kustomize that renders these overlays (kubectl >= 1.27)', () => {
-    const v = JSON.parse(execFileSync(process.env.KUBECTL || 'kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' }));
+    const v = JSON.parse(
+      execFileSync(process.env.KUBECTL || 'kubectl', ['version', '--client', '-o', 'json'], {
+        encoding: 'utf8',
+      }),
+    );
     const minor = Number.parseInt(v.clientVersion.minor, 10);
     assert.equal(v.clientVersion.major, '1');
     assert.ok(minor >= 27, `kubectl 1.${minor} is older than 1.27`);
@@ -19,10 +23,17 @@ describe('kubectl', () => {
 
 describe('render', () => {
   const app = [
-    'ConfigMap/hello', 'Deployment/hello', 'HorizontalPodAutoscaler/hello', 'Namespace/opendelta',
-    'NetworkPolicy/hello', 'PodDisruptionBudget/hello', 'Service/hello', 'ServiceAccount/hello',
+    'ConfigMap/hello',
+    'Deployment/hello',
+    'HorizontalPodAutoscaler/hello',
+    'Namespace/opendelta',
+    'NetworkPolicy/hello',
+    'PodDisruptionBudget/hello',
+    'Service/hello',
+    'ServiceAccount/hello',
   ];
-  const normalise = (objs) => kinds(objs).map((k) => k.replace(/^ConfigMap\/hello-[a-z0-9]+$/, 'ConfigMap/hello'));
+  const normalise = (objs) =>
+    kinds(objs).map((k) => k.replace(/^ConfigMap\/hello-[a-z0-9]+$/, 'ConfigMap/hello'));
 
   test('overlays/local: the app objects, image hello-server:<tag>', () => {
     const objs = render(RENDERS.local.dir);
@@ -43,26 +54,44 @@ describe('render', () => {
     const objs = render(RENDERS.stateful.dir);
     assert.deepEqual(
       normalise(objs),
-      [...app.filter((k) => k !== 'Deployment/hello'), 'Service/hello-headless', 'StatefulSet/hello', 'StorageClass/hello-gp3'].sort(),
+      [
+        ...app.filter((k) => k !== 'Deployment/hello'),
+        'Service/hello-headless',
+        'StatefulSet/hello',
+        'StorageClass/hello-gp3',
+      ].sort(),
     );
     const sts = objs.find((o) => o.kind === 'StatefulSet');
     assert.equal(sts.spec.serviceName, 'hello-headless');
     assert.equal(sts.spec.volumeClaimTemplates[0].metadata.name, 'data');
     assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, 'hello-gp3');
-    assert.deepEqual(sts.spec.template.spec.containers[0].volumeMounts, [{ name: 'data', mountPath: '/data' }]);
-    assert.equal(objs.find((o) => o.kind === 'HorizontalPodAutoscaler').spec.scaleTargetRef.kind, 'StatefulSet');
+    assert.deepEqual(sts.spec.template.spec.containers[0].volumeMounts, [
+      { name: 'data', mountPath: '/data' },
+    ]);
+    assert.equal(
+      objs.find((o) => o.kind === 'HorizontalPodAutoscaler').spec.scaleTargetRef.kind,
+      'StatefulSet',
+    );
     assert.equal(objs.find((o) => o.metadata.name === 'hello-headless').metadata.namespace, 'opendelta');
   });
 
   test('cluster-autoscaler: its objects in kube-system', () => {
     const objs = render(RENDERS.ca.dir);
     assert.deepEqual(kinds(objs), [
-      'ClusterRole/cluster-autoscaler', 'ClusterRoleBinding/cluster-autoscaler', 'ConfigMap/cluster-autoscaler',
-      'Deployment/cluster-autoscaler', 'Role/cluster-autoscaler', 'RoleBinding/cluster-autoscaler',
+      'ClusterRole/cluster-autoscaler',
+      'ClusterRoleBinding/cluster-autoscaler',
+      'ConfigMap/cluster-autoscaler',
+      'Deployment/cluster-autoscaler',
+      'Role/cluster-autoscaler',
+      'RoleBinding/cluster-autoscaler',
       'ServiceAccount/cluster-autoscaler',
     ]);
-    for (const o of objs.filter((x) => !x.kind.startsWith('Cluster'))) assert.equal(o.metadata.namespace, 'kube-system', `${o.kind}`);
-    assert.deepEqual(Object.keys(objs.find((o) => o.kind === 'ConfigMap').data).sort(), ['aws-region', 'cluster-name']);
+    for (const o of objs.filter((x) => !x.kind.startsWith('Cluster')))
+      assert.equal(o.metadata.namespace, 'kube-system', `${o.kind}`);
+    assert.deepEqual(Object.keys(objs.find((o) => o.kind === 'ConfigMap').data).sort(), [
+      'aws-region',
+      'cluster-name',
+    ]);
   });
 
   test('base: renders on its own (overlays complete it)', () => {

@@ -12,7 +12,10 @@ describe('parseImage', () => {
     ['hello-server:1.0.0', { name: 'hello-server', tag: '1.0.0', digest: undefined }],
     ['registry:5000/team/app', { name: 'registry:5000/team/app', tag: undefined, digest: undefined }],
     ['registry:5000/team/app:v2', { name: 'registry:5000/team/app', tag: 'v2', digest: undefined }],
-    [`r.example/app@sha256:${'a'.repeat(64)}`, { name: 'r.example/app', tag: undefined, digest: `sha256:${'a'.repeat(64)}` }],
+    [
+      `r.example/app@sha256:${'a'.repeat(64)}`,
+      { name: 'r.example/app', tag: undefined, digest: `sha256:${'a'.repeat(64)}` },
+    ],
   ];
   for (const [image, want] of cases) test(image, () => assert.deepEqual(parseImage(image), want));
 });
@@ -34,9 +37,18 @@ describe('selectorMatches', () => {
     assert.equal(selectorMatches({ matchLabels: { app: 'other' } }, labels), false);
   });
   test('matchExpressions', () => {
-    assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] }, labels), true);
-    assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }, labels), false);
-    assert.equal(selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }, labels), true);
+    assert.equal(
+      selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] }, labels),
+      true,
+    );
+    assert.equal(
+      selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }, labels),
+      false,
+    );
+    assert.equal(
+      selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }, labels),
+      true,
+    );
     assert.equal(selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'Exists' }] }, labels), false);
   });
   test('an empty selector selects everything, a missing one nothing', () => {
@@ -56,7 +68,14 @@ describe('parseCidr', () => {
 });
 
 describe('resolveEnv', () => {
-  const objects = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'ns' }, data: { A: '1', B: '2' } }];
+  const objects = [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cfg', namespace: 'ns' },
+      data: { A: '1', B: '2' },
+    },
+  ];
   test('envFrom first, then env entries win; missing references are problems', () => {
     const r = resolveEnv(objects, 'ns', {
       envFrom: [{ configMapRef: { name: 'cfg' } }],
@@ -77,7 +96,8 @@ describe('resolveEnv', () => {
 });
 
 describe('schema and unknown fields', () => {
-  const deployment = () => parseAll(`
+  const deployment = () =>
+    parseAll(`
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: d}
@@ -112,7 +132,12 @@ spec:
     assert.deepEqual(unknownFields(d), ['spec.template.spec.readOnlyRootFilesystem']);
   });
   test('a kind the API does not have is reported, not waved through', () => {
-    const o = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { anything: 1 } };
+    const o = {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w' },
+      spec: { anything: 1 },
+    };
     assert.match(schemaErrors(o).join(), /no schema for example\.com\/v1 Widget/);
     assert.match(unknownFields(o).join(), /not a typed API kind/);
   });

@@ -4,7 +4,15 @@
 // Prometheus configuration that loads the same rules.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -62,8 +70,10 @@ export function ruleProblems(groups) {
         continue;
       }
       const name = rule.alert;
-      if (!/^Hello[A-Z][A-Za-z0-9]+$/.test(name ?? '')) problems.push(`alert ${name}: name must be HelloCamelCase`);
-      if (!SEVERITIES.has(rule.labels?.severity)) problems.push(`alert ${name}: severity must be critical or warning`);
+      if (!/^Hello[A-Z][A-Za-z0-9]+$/.test(name ?? ''))
+        problems.push(`alert ${name}: name must be HelloCamelCase`);
+      if (!SEVERITIES.has(rule.labels?.severity))
+        problems.push(`alert ${name}: severity must be critical or warning`);
       for (const key of ['summary', 'description']) {
         if (!rule.annotations?.[key]) problems.push(`alert ${name}: annotation ${key} missing`);
       }
@@ -99,13 +109,20 @@ describe('rules', () => {
   });
 
   test('the rule policy rejects broken rules (fixture)', () => {
-    const broken = [{
-      name: 'broken',
-      rules: [
-        { record: 'http_requests_rate', expr: 'sum(rate(http_requests_total[5m]))' },
-        { alert: 'targetdown', expr: 'up == 0', labels: { severity: 'page' }, annotations: { summary: 'x' } },
-      ],
-    }];
+    const broken = [
+      {
+        name: 'broken',
+        rules: [
+          { record: 'http_requests_rate', expr: 'sum(rate(http_requests_total[5m]))' },
+          {
+            alert: 'targetdown',
+            expr: 'up == 0',
+            labels: { severity: 'page' },
+            annotations: { summary: 'x' },
+          },
+        ],
+      },
+    ];
     assert.deepEqual(ruleProblems(broken), [
       'recording rule http_requests_rate: name is not level:metric:operations',
       'alert targetdown: name must be HelloCamelCase',
@@ -135,7 +152,9 @@ describe('rules', () => {
 // anyway would not be testing the alert.
 
 function alertRules() {
-  return loadRuleGroups().flatMap((g) => g.rules).filter((r) => r.alert);
+  return loadRuleGroups()
+    .flatMap((g) => g.rules)
+    .filter((r) => r.alert);
 }
 
 // Runs the unit tests that check one alert, against a mutated alerts.yml.
@@ -162,11 +181,14 @@ function runUnitTestsWithAlerts(t, alertname, mutate) {
 // The failed checks promtool reports, as {alertname, expected, got} with
 // expected/got being "none" or "some" alerts.
 function failedAlertChecks(output) {
-  return output.split('alertname: ').slice(1).map((chunk) => ({
-    alertname: chunk.slice(0, chunk.indexOf(',')),
-    expected: /exp:\[\]/.test(chunk) ? 'none' : 'some',
-    got: /got:\[\]/.test(chunk) ? 'none' : 'some',
-  }));
+  return output
+    .split('alertname: ')
+    .slice(1)
+    .map((chunk) => ({
+      alertname: chunk.slice(0, chunk.indexOf(',')),
+      expected: /exp:\[\]/.test(chunk) ? 'none' : 'some',
+      got: /got:\[\]/.test(chunk) ? 'none' : 'some',
+    }));
 }
 
 function mutateAlert(name, change) {
@@ -188,31 +210,52 @@ function dropThresholds(expr) {
 describe('unit tests catch broken alerts (mutations)', { concurrency: 2 }, () => {
   for (const rule of alertRules()) {
     test(`${rule.alert}: a rule that never fires fails its "fires" test`, (t) => {
-      const { status, output } = runUnitTestsWithAlerts(t, rule.alert, mutateAlert(rule.alert, (r) => {
-        r.expr = 'vector(0) > 1';
-      }));
+      const { status, output } = runUnitTestsWithAlerts(
+        t,
+        rule.alert,
+        mutateAlert(rule.alert, (r) => {
+          r.expr = 'vector(0) > 1';
+        }),
+      );
       assert.notEqual(status, 0, 'promtool test rules passed with a rule that never fires');
       const checks = failedAlertChecks(output).filter((c) => c.alertname === rule.alert);
-      assert.ok(checks.some((c) => c.expected === 'some' && c.got === 'none'), output);
+      assert.ok(
+        checks.some((c) => c.expected === 'some' && c.got === 'none'),
+        output,
+      );
     });
 
     test(`${rule.alert}: a rule without its threshold fails a "stays quiet" test`, (t) => {
-      const { status, output } = runUnitTestsWithAlerts(t, rule.alert, mutateAlert(rule.alert, (r) => {
-        r.expr = dropThresholds(r.expr);
-      }));
+      const { status, output } = runUnitTestsWithAlerts(
+        t,
+        rule.alert,
+        mutateAlert(rule.alert, (r) => {
+          r.expr = dropThresholds(r.expr);
+        }),
+      );
       assert.notEqual(status, 0, 'promtool test rules passed with the threshold removed');
       const checks = failedAlertChecks(output).filter((c) => c.alertname === rule.alert);
-      assert.ok(checks.some((c) => c.expected === 'none' && c.got === 'some'), output);
+      assert.ok(
+        checks.some((c) => c.expected === 'none' && c.got === 'some'),
+        output,
+      );
     });
 
     if (rule.for) {
       test(`${rule.alert}: a rule without its ${rule.for} hold fails a "not yet" test`, (t) => {
-        const { status, output } = runUnitTestsWithAlerts(t, rule.alert, mutateAlert(rule.alert, (r) => {
-          delete r.for;
-        }));
+        const { status, output } = runUnitTestsWithAlerts(
+          t,
+          rule.alert,
+          mutateAlert(rule.alert, (r) => {
+            delete r.for;
+          }),
+        );
         assert.notEqual(status, 0, 'promtool test rules passed with the hold removed');
         const checks = failedAlertChecks(output).filter((c) => c.alertname === rule.alert);
-        assert.ok(checks.some((c) => c.expected === 'none' && c.got === 'some'), output);
+        assert.ok(
+          checks.some((c) => c.expected === 'none' && c.got === 'some'),
+          output,
+        );
       });
     }
   }
@@ -243,7 +286,8 @@ export function dashboardProblems(dashboard) {
     if (!Array.isArray(panel.targets) || panel.targets.length === 0) problems.push(`${label}: no targets`);
     const refIds = new Set();
     for (const target of panel.targets ?? []) {
-      if (typeof target.expr !== 'string' || !target.expr.trim()) problems.push(`${label}: target without expr`);
+      if (typeof target.expr !== 'string' || !target.expr.trim())
+        problems.push(`${label}: target without expr`);
       if (!target.refId || refIds.has(target.refId)) problems.push(`${label}: missing or duplicate refId`);
       refIds.add(target.refId);
     }
@@ -260,7 +304,11 @@ export function dashboardProblems(dashboard) {
 
 // What the dashboard must show, and a metric that proves each panel does.
 const REQUIRED_PANELS = [
-  { topic: 'request rate', title: /request rate/i, metrics: ['http_requests_total', 'job:http_requests:rate5m'] },
+  {
+    topic: 'request rate',
+    title: /request rate/i,
+    metrics: ['http_requests_total', 'job:http_requests:rate5m'],
+  },
   { topic: 'error ratio', title: /error ratio/i, metrics: ['job:http_requests_error_ratio:rate5m'] },
   { topic: 'latency quantiles', title: /latency/i, metrics: ['http_request_duration_seconds_bucket'] },
   { topic: 'connections', title: /connections/i, metrics: ['http_connections_active'] },
@@ -269,11 +317,16 @@ const REQUIRED_PANELS = [
 ];
 
 export function missingPanels(dashboard) {
-  return REQUIRED_PANELS.filter(({ title, metrics }) => !(dashboard.panels ?? []).some((panel) => {
-    if (!title.test(panel.title ?? '')) return false;
-    const used = new Set((panel.targets ?? []).flatMap((t) => [...metricNames(expandGrafanaVariables(t.expr ?? ''))]));
-    return metrics.some((m) => used.has(m));
-  })).map((p) => p.topic);
+  return REQUIRED_PANELS.filter(
+    ({ title, metrics }) =>
+      !(dashboard.panels ?? []).some((panel) => {
+        if (!title.test(panel.title ?? '')) return false;
+        const used = new Set(
+          (panel.targets ?? []).flatMap((t) => [...metricNames(expandGrafanaVariables(t.expr ?? ''))]),
+        );
+        return metrics.some((m) => used.has(m));
+      }),
+  ).map((p) => p.topic);
 }
 
 describe('dashboard', () => {
@@ -292,7 +345,10 @@ describe('dashboard', () => {
   });
 
   test('reads only metrics the server or HAProxy export or the recording rules define', () => {
-    assert.deepEqual(unknownMetricProblems(dashboardExpressions(readDashboard()), dashboardAllowedNames()), []);
+    assert.deepEqual(
+      unknownMetricProblems(dashboardExpressions(readDashboard()), dashboardAllowedNames()),
+      [],
+    );
   });
 
   test('the checks reject a broken dashboard (fixtures)', () => {
@@ -301,7 +357,9 @@ describe('dashboard', () => {
     panel.targets[0].expr = 'rate(process_cpu_seconds{job="$job"}[$__rate_interval])';
     dashboard.panels[1].id = dashboard.panels[0].id;
     dashboard.panels[2].targets.push({
-      refId: 'Z', datasource: dashboard.panels[2].datasource, expr: 'sum(rate(http_requests_total[5m])',
+      refId: 'Z',
+      datasource: dashboard.panels[2].datasource,
+      expr: 'sum(rate(http_requests_total[5m])',
     });
     delete dashboard.panels[3].gridPos;
     const expressions = dashboardExpressions(dashboard);
@@ -314,8 +372,14 @@ describe('dashboard', () => {
     ]);
     assert.deepEqual(missingPanels(dashboard), ['CPU']);
     const problems = dashboardProblems(dashboard);
-    assert.ok(problems.some((p) => p.endsWith('duplicate id')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('gridPos')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.endsWith('duplicate id')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('gridPos')),
+      problems.join('\n'),
+    );
   });
 });
 
@@ -327,7 +391,10 @@ describe('PromQL metric-name extraction', () => {
     ['topk(5, m) offset 1h30m > bool 0.5 and n unless o or Inf', ['m', 'n', 'o']],
     ['{__name__="by_name", job="x"} * on () group_right vector(1)', ['by_name']],
     ['label_replace(m, "dst", "$1", "src", "(.*)") # a comment with fake_metric', ['m']],
-    ['changes(process_start_time_seconds{instance=~"$instance"}[1h]) @ end()', ['process_start_time_seconds']],
+    [
+      'changes(process_start_time_seconds{instance=~"$instance"}[1h]) @ end()',
+      ['process_start_time_seconds'],
+    ],
   ];
   for (const [expr, expected] of cases) {
     test(expr, () => {
@@ -341,7 +408,9 @@ describe('PromQL metric-name extraction', () => {
 
   test('Grafana variables become plain PromQL', () => {
     assert.equal(
-      expandGrafanaVariables('rate(m{job="$job",i=~"${instance:regex}",z="[[zone]]"}[$__rate_interval]) offset ${__interval}'),
+      expandGrafanaVariables(
+        'rate(m{job="$job",i=~"${instance:regex}",z="[[zone]]"}[$__rate_interval]) offset ${__interval}',
+      ),
       'rate(m{job="x",i=~"x",z="x"}[5m]) offset 5m',
     );
   });
@@ -377,13 +446,20 @@ async function fetchText(url, attempts = 50) {
 }
 
 function exposedNames(text) {
-  return new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]));
+  return new Set(
+    text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(/[{ ]/)[0]),
+  );
 }
 
 async function withProcess(t, command, args, body) {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise((r) => child.once('exit', r));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -402,42 +478,80 @@ async function withProcess(t, command, args, body) {
 }
 
 // Where `cmake --build --preset release` puts the server.
-const SERVER_BINARY = process.env.HELLO_SERVER_BINARY ?? join(REPO_ROOT, 'build', 'release', 'src', 'hello-server');
+const SERVER_BINARY =
+  process.env.HELLO_SERVER_BINARY ?? join(REPO_ROOT, 'build', 'release', 'src', 'hello-server');
 
 describe('allowlists match the real exporters', () => {
-  test('hello-server exports every metric of metrics/hello-server.txt', {
-    skip: existsSync(SERVER_BINARY) ? false : `${SERVER_BINARY} not built (cmake --build --preset release)`,
-  }, async (t) => {
-    const port = await freePort();
-    const args = ['--address', '127.0.0.1', '--port', String(port), '--drain-delay', '0', '--log-level', 'error'];
-    await withProcess(t, SERVER_BINARY, args, async () => {
-      // One request first, so that labelled counters have a series.
-      assert.equal(await fetchText(`http://127.0.0.1:${port}/`), 'Hello, world!');
-      const exported = exposedNames(await fetchText(`http://127.0.0.1:${port}/metrics`));
-      const missing = readAllowlist('hello-server.txt').filter((n) => !exported.has(n));
-      assert.deepEqual(missing, [], `exported: ${[...exported].join(', ')}`);
-    });
-  });
+  test(
+    'hello-server exports every metric of metrics/hello-server.txt',
+    {
+      skip: existsSync(SERVER_BINARY) ? false : `${SERVER_BINARY} not built (cmake --build --preset release)`,
+    },
+    async (t) => {
+      const port = await freePort();
+      const args = [
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--drain-delay',
+        '0',
+        '--log-level',
+        'error',
+      ];
+      await withProcess(t, SERVER_BINARY, args, async () => {
+        // One request first, so that labelled counters have a series.
+        assert.equal(await fetchText(`http://127.0.0.1:${port}/`), 'Hello, world!');
+        const exported = exposedNames(await fetchText(`http://127.0.0.1:${port}/metrics`));
+        const missing = readAllowlist('hello-server.txt').filter((n) => !exported.has(n));
+        assert.deepEqual(missing, [], `exported: ${[...exported].join(', ')}`);
+      });
+    },
+  );
 
   const haproxy = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;
-  test('HAProxy exports every metric of metrics/haproxy.txt', {
-    skip: haproxy ? false : 'haproxy not installed (apt-get install -y haproxy)',
-  }, async (t) => {
-    const dir = tempDir(t);
-    const port = await freePort();
-    const config = join(dir, 'haproxy.cfg');
-    writeFileSync(config, [
-      'defaults', '  mode http', '  timeout connect 1s', '  timeout client 5s', '  timeout server 5s',
-      'frontend stats', `  bind 127.0.0.1:${port}`, '  http-request use-service prometheus-exporter if { path /metrics }',
-      'backend hello', '  option httpchk', '  server hello-a 127.0.0.1:9 check inter 1h', '',
-    ].join('\n'));
-    await withProcess(t, 'haproxy', ['-db', '-f', config], async () => {
-      const exported = exposedNames(await fetchText(`http://127.0.0.1:${port}/metrics`));
-      const listed = readAllowlist('haproxy.txt');
-      assert.deepEqual(listed.filter((n) => !exported.has(n)), [], 'listed but not exported');
-      assert.deepEqual([...exported].filter((n) => !listed.includes(n)), [], 'exported but not listed');
-    });
-  });
+  test(
+    'HAProxy exports every metric of metrics/haproxy.txt',
+    {
+      skip: haproxy ? false : 'haproxy not installed (apt-get install -y haproxy)',
+    },
+    async (t) => {
+      const dir = tempDir(t);
+      const port = await freePort();
+      const config = join(dir, 'haproxy.cfg');
+      writeFileSync(
+        config,
+        [
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'frontend stats',
+          `  bind 127.0.0.1:${port}`,
+          '  http-request use-service prometheus-exporter if { path /metrics }',
+          'backend hello',
+          '  option httpchk',
+          '  server hello-a 127.0.0.1:9 check inter 1h',
+          '',
+        ].join('\n'),
+      );
+      await withProcess(t, 'haproxy', ['-db', '-f', config], async () => {
+        const exported = exposedNames(await fetchText(`http://127.0.0.1:${port}/metrics`));
+        const listed = readAllowlist('haproxy.txt');
+        assert.deepEqual(
+          listed.filter((n) => !exported.has(n)),
+          [],
+          'listed but not exported',
+        );
+        assert.deepEqual(
+          [...exported].filter((n) => !listed.includes(n)),
+          [],
+          'exported but not listed',
+        );
+      });
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------

@@ -14,8 +14,20 @@ export const DASHBOARD_FILE = join(OBSERVABILITY_DIR, 'dashboards', 'hello.json'
 
 // Words PromQL reserves outside function-call position; none is a metric name.
 const KEYWORDS = new Set([
-  'and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right',
-  'offset', 'bool', 'inf', 'nan', 'atan2',
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+  'atan2',
 ]);
 // Modifiers whose parenthesised argument is a list of label names.
 const LABEL_LIST_MODIFIERS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
@@ -160,7 +172,10 @@ export function loadRuleGroups(files = RULE_FILES) {
 }
 
 export function recordedNames(groups = loadRuleGroups()) {
-  return groups.flatMap((g) => g.rules).filter((r) => r.record).map((r) => r.record);
+  return groups
+    .flatMap((g) => g.rules)
+    .filter((r) => r.record)
+    .map((r) => r.record);
 }
 
 /** Names the dashboard may read: the server's, HAProxy's, and recorded ones. */

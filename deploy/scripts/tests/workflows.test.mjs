@@ -111,8 +111,11 @@ export function checkPullRequests(doc) {
 // A job whose condition requires a push to main never runs for a pull request.
 function mainPushOnly(job) {
   const condition = String(job.if ?? '');
-  return /github\.event_name == 'push'/.test(condition) && /github\.ref == 'refs\/heads\/main'/.test(condition) &&
-    !/\|\|/.test(condition);
+  return (
+    /github\.event_name == 'push'/.test(condition) &&
+    /github\.ref == 'refs\/heads\/main'/.test(condition) &&
+    !/\|\|/.test(condition)
+  );
 }
 
 // Every action by full commit SHA with the release in a comment, or by tag with
@@ -144,7 +147,9 @@ export function checkCheckoutCredentials(doc) {
   for (const [name, job] of Object.entries(doc.jobs ?? {})) {
     for (const s of steps(job)) {
       if ((s.uses ?? '').startsWith('actions/checkout@') && s.with?.['persist-credentials'] !== false) {
-        problems.push(`job ${name}: checkout keeps the token in .git/config (set persist-credentials: false)`);
+        problems.push(
+          `job ${name}: checkout keeps the token in .git/config (set persist-credentials: false)`,
+        );
       }
     }
   }
@@ -171,12 +176,15 @@ const RUNS_DEPLOY = /^[^#\n]*\bdeploy\/scripts\/deploy(?=\s|$)/m;
 export function checkDeployJob(doc) {
   const problems = [];
   for (const [name, job] of Object.entries(doc.jobs ?? {})) {
-    const runs = steps(job).map((s) => s.run ?? '').join('\n');
+    const runs = steps(job)
+      .map((s) => s.run ?? '')
+      .join('\n');
     if (!RUNS_DEPLOY.test(runs) || /--plan-only/.test(runs)) continue;
     if (!/--yes/.test(runs)) problems.push(`job ${name} runs deploy/scripts/deploy without --yes`);
     if (!job.environment) problems.push(`job ${name} deploys without an environment (no approval)`);
     if (!/--apply-plan/.test(runs)) problems.push(`job ${name} deploys without applying a saved plan`);
-    if (triggers(doc).some((t) => t.startsWith('pull_request'))) problems.push(`job ${name} deploys on pull requests`);
+    if (triggers(doc).some((t) => t.startsWith('pull_request')))
+      problems.push(`job ${name} deploys on pull requests`);
   }
   return problems;
 }
@@ -187,14 +195,18 @@ export function checkNoApiAccess(text) {
   for (const [index, line] of text.split('\n').entries()) {
     if (/^\s*#/.test(line)) continue;
     if (/--api-cidr/.test(line)) problems.push(`line ${index + 1}: --api-cidr in a workflow`);
-    if (/cluster_endpoint_public_access/.test(line)) problems.push(`line ${index + 1}: sets the API endpoint access`);
+    if (/cluster_endpoint_public_access/.test(line))
+      problems.push(`line ${index + 1}: sets the API endpoint access`);
   }
   return problems;
 }
 
 // --- the pipeline: deploy.yml and deploy-environment.yml together ------------------
 
-const stepRuns = (job) => steps(job).map((s) => s.run ?? '').join('\n');
+const stepRuns = (job) =>
+  steps(job)
+    .map((s) => s.run ?? '')
+    .join('\n');
 const stepUses = (job, action) => steps(job).find((s) => (s.uses ?? '').startsWith(`${action}@`));
 
 // deploy.yml starts only after ci.yml passed on main, for that commit, and checks it out.
@@ -210,16 +222,24 @@ export function checkGating(deploy) {
   const gate = Object.values(deploy.jobs ?? {}).find((j) => !j.needs && !j.uses);
   if (!gate) return [...problems, 'no first job without needs (the gate)'];
   const condition = String(gate.if ?? '');
-  if (!/github\.event\.workflow_run\.conclusion == 'success'/.test(condition)) problems.push('the gate does not require CI conclusion success');
-  if (!/github\.event\.workflow_run\.head_branch == 'main'/.test(condition)) problems.push('the gate does not require main');
-  if (!/workflow_dispatch' && github\.ref == 'refs\/heads\/main'/.test(condition)) problems.push("a person's start is not limited to main");
-  if (!JSON.stringify(gate).includes('github.event.workflow_run.head_sha')) problems.push('the gate does not take the commit from workflow_run.head_sha');
-  if (!/gh run list[^\n]*--workflow ci\.yml[^\n]*--commit/.test(stepRuns(gate))) problems.push("a person's start does not check CI's result for the commit");
+  if (!/github\.event\.workflow_run\.conclusion == 'success'/.test(condition))
+    problems.push('the gate does not require CI conclusion success');
+  if (!/github\.event\.workflow_run\.head_branch == 'main'/.test(condition))
+    problems.push('the gate does not require main');
+  if (!/workflow_dispatch' && github\.ref == 'refs\/heads\/main'/.test(condition))
+    problems.push("a person's start is not limited to main");
+  if (!JSON.stringify(gate).includes('github.event.workflow_run.head_sha'))
+    problems.push('the gate does not take the commit from workflow_run.head_sha');
+  if (!/gh run list[^\n]*--workflow ci\.yml[^\n]*--commit/.test(stepRuns(gate)))
+    problems.push("a person's start does not check CI's result for the commit");
   const checkout = stepUses(gate, 'actions/checkout');
-  if (!/steps\.commit\.outputs\.sha/.test(checkout?.with?.ref ?? '')) problems.push('the gate does not check out the commit CI passed');
+  if (!/steps\.commit\.outputs\.sha/.test(checkout?.with?.ref ?? ''))
+    problems.push('the gate does not check out the commit CI passed');
   for (const [name, job] of Object.entries(deploy.jobs ?? {})) {
-    if (job.uses && job.with?.sha !== '${{ needs.gate.outputs.sha }}') problems.push(`job ${name} deploys another commit than the gate's`);
-    if (job.uses && !(Array.isArray(job.needs) ? job.needs : [job.needs]).includes('gate')) problems.push(`job ${name} does not need the gate`);
+    if (job.uses && job.with?.sha !== '${{ needs.gate.outputs.sha }}')
+      problems.push(`job ${name} deploys another commit than the gate's`);
+    if (job.uses && !(Array.isArray(job.needs) ? job.needs : [job.needs]).includes('gate'))
+      problems.push(`job ${name} does not need the gate`);
   }
   return problems;
 }
@@ -234,23 +254,35 @@ export function checkPlanApproveApply(env) {
   if (!apply) return ['no job applies a saved plan (deploy/scripts/deploy --apply-plan)'];
   const [planName, planJob] = plan;
   const [applyName, applyJob] = apply;
-  if (planJob.environment) problems.push(`job ${planName}: the plan job is behind the environment (approval before the plan exists)`);
+  if (planJob.environment)
+    problems.push(
+      `job ${planName}: the plan job is behind the environment (approval before the plan exists)`,
+    );
   if (!/--plan-only/.test(stepRuns(planJob))) problems.push(`job ${planName}: the plan is not --plan-only`);
   const upload = stepUses(planJob, 'actions/upload-artifact');
   if (!upload) problems.push(`job ${planName}: the plan is not uploaded as an artifact`);
-  if (!/\.tfplan\.txt/.test(stepRuns(planJob))) problems.push(`job ${planName}: the plan's readable text is not shown`);
-  if (!/sha256=/.test(stepRuns(planJob)) || !planJob.outputs?.['plan-sha256']) problems.push(`job ${planName}: the plan's checksum is not an output`);
+  if (!/\.tfplan\.txt/.test(stepRuns(planJob)))
+    problems.push(`job ${planName}: the plan's readable text is not shown`);
+  if (!/sha256=/.test(stepRuns(planJob)) || !planJob.outputs?.['plan-sha256'])
+    problems.push(`job ${planName}: the plan's checksum is not an output`);
   const needs = Array.isArray(applyJob.needs) ? applyJob.needs : [applyJob.needs];
   if (!needs.includes(planName)) problems.push(`job ${applyName} does not need ${planName}`);
   if (!applyJob.environment) problems.push(`job ${applyName} is not behind the environment (no approval)`);
   const download = stepUses(applyJob, 'actions/download-artifact');
-  if (!download || download.with?.name !== upload?.with?.name) problems.push(`job ${applyName} does not download the plan artifact`);
+  if (!download || download.with?.name !== upload?.with?.name)
+    problems.push(`job ${applyName} does not download the plan artifact`);
   const runs = stepRuns(applyJob);
-  if (!/sha256sum/.test(runs) || !JSON.stringify(applyJob).includes(`needs.${planName}.outputs.plan-sha256`)) {
+  if (
+    !/sha256sum/.test(runs) ||
+    !JSON.stringify(applyJob).includes(`needs.${planName}.outputs.plan-sha256`)
+  ) {
     problems.push(`job ${applyName} does not verify the plan's checksum against the plan job's`);
   }
-  const replans = steps(applyJob).some((s) => /terraform[^\n]* plan/.test(s.run ?? '') ||
-    (/deploy\/scripts\/deploy\.sh/.test(s.run ?? '') && !/--apply-plan/.test(s.run ?? '')));
+  const replans = steps(applyJob).some(
+    (s) =>
+      /terraform[^\n]* plan/.test(s.run ?? '') ||
+      (/deploy\/scripts\/deploy\.sh/.test(s.run ?? '') && !/--apply-plan/.test(s.run ?? '')),
+  );
   if (replans) problems.push(`job ${applyName} plans again instead of applying the saved plan`);
   return problems;
 }
@@ -260,19 +292,26 @@ export function checkPromotion(deploy, env) {
   const problems = [];
   const all = JSON.stringify(deploy) + JSON.stringify(env);
   if (/--image-tag/.test(all)) problems.push('a workflow deploys a tag (--image-tag)');
-  if (!/--image-digest \\?"\$\{DIGEST\}\\?"/.test(all)) problems.push('the deploy does not pass --image-digest');
-  if (env.env?.DIGEST !== '${{ inputs.digest }}') problems.push('the deployed digest is not the input digest');
+  if (!/--image-digest \\?"\$\{DIGEST\}\\?"/.test(all))
+    problems.push('the deploy does not pass --image-digest');
+  if (env.env?.DIGEST !== '${{ inputs.digest }}')
+    problems.push('the deployed digest is not the input digest');
   const gate = Object.values(deploy.jobs ?? {}).find((j) => !j.needs && !j.uses);
-  if (!/image-tags[^\n]*digest-of "git-\$\{SHA\}"/.test(gate ? stepRuns(gate) : '')) problems.push("the digest is not the one CI pushed as git-<commit>");
+  if (!/image-tags[^\n]*digest-of "git-\$\{SHA\}"/.test(gate ? stepRuns(gate) : ''))
+    problems.push('the digest is not the one CI pushed as git-<commit>');
   const prod = deploy.jobs?.prod;
   const dev = deploy.jobs?.dev;
   if (!dev || !prod) return [...problems, 'deploy.yml has no dev and prod jobs'];
-  if (!(Array.isArray(prod.needs) ? prod.needs : [prod.needs]).includes('dev')) problems.push('prod does not wait for dev');
+  if (!(Array.isArray(prod.needs) ? prod.needs : [prod.needs]).includes('dev'))
+    problems.push('prod does not wait for dev');
   if (prod.with?.['promote-from'] !== 'dev') problems.push('prod is not promoted from dev');
   if (prod.with?.digest !== dev.with?.digest) problems.push('prod deploys another digest than dev');
   const plan = Object.values(env.jobs ?? {}).find((j) => /--save-plan/.test(stepRuns(j)));
-  const check = steps(plan ?? {}).find((s) => /image-tags[^\n]*require-ran-in "\$\{FROM\}" "\$\{DIGEST\}"/.test(s.run ?? ''));
-  if (!check || !/inputs\.promote-from != ''/.test(String(check.if ?? ''))) problems.push('the plan job does not check that the source environment runs the digest');
+  const check = steps(plan ?? {}).find((s) =>
+    /image-tags[^\n]*require-ran-in "\$\{FROM\}" "\$\{DIGEST\}"/.test(s.run ?? ''),
+  );
+  if (!check || !/inputs\.promote-from != ''/.test(String(check.if ?? '')))
+    problems.push('the plan job does not check that the source environment runs the digest');
   return problems;
 }
 
@@ -284,15 +323,21 @@ export function checkRollback(env) {
   const list = steps(apply);
   const deployAt = list.findIndex((s) => /--apply-plan/.test(s.run ?? ''));
   const checkAt = list.findIndex((s) => /deploy\/scripts\/post-deploy-check/.test(s.run ?? ''));
-  const rollbackAt = list.findIndex((s) => /deploy\/scripts\/rollback[^\n]*--failed-digest "\$\{DIGEST\}"/.test(s.run ?? ''));
+  const rollbackAt = list.findIndex((s) =>
+    /deploy\/scripts\/rollback[^\n]*--failed-digest "\$\{DIGEST\}"/.test(s.run ?? ''),
+  );
   if (checkAt < 0 || checkAt < deployAt) problems.push('no post-deploy HTTP check after the deploy step');
   if (rollbackAt < 0) return [...problems, 'no rollback step'];
   if (rollbackAt < checkAt) problems.push('the rollback step comes before the check');
-  if (!/failure\(\)/.test(String(list[rollbackAt].if ?? ''))) problems.push('the rollback step does not run on failure');
-  if (list.slice(rollbackAt + 1).some((s) => s['continue-on-error'] || /\|\| true|exit 0/.test(s.run ?? ''))) {
+  if (!/failure\(\)/.test(String(list[rollbackAt].if ?? '')))
+    problems.push('the rollback step does not run on failure');
+  if (
+    list.slice(rollbackAt + 1).some((s) => s['continue-on-error'] || /\|\| true|exit 0/.test(s.run ?? ''))
+  ) {
     problems.push('a step after the rollback could turn the failure into a success');
   }
-  if (list.some((s) => s['continue-on-error'])) problems.push('a step continues on error: the job would not fail');
+  if (list.some((s) => s['continue-on-error']))
+    problems.push('a step continues on error: the job would not fail');
   return problems;
 }
 
@@ -301,7 +346,8 @@ export function checkConcurrency(env) {
   const problems = [];
   for (const [name, job] of Object.entries(env.jobs ?? {})) {
     const c = job.concurrency;
-    if (!c || c.group !== 'deploy-${{ inputs.environment }}') problems.push(`job ${name} is not in the group deploy-<env>`);
+    if (!c || c.group !== 'deploy-${{ inputs.environment }}')
+      problems.push(`job ${name} is not in the group deploy-<env>`);
     else if (c['cancel-in-progress'] !== false) problems.push(`job ${name} may cancel a deploy in progress`);
   }
   return problems;
@@ -319,7 +365,9 @@ const CHECKS = [
   ['no --api-cidr and no API endpoint settings', (doc, text) => checkNoApiAccess(text)],
 ];
 
-const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 test('the workflows exist: ci (pull requests), deploy (after ci on main) and its per-environment part', () => {
   assert.deepEqual(files, ['ci.yml', 'deploy-environment.yml', 'deploy.yml']);
@@ -348,18 +396,90 @@ for (const [name, check] of PIPELINE) {
 
 // Each pipeline check on a broken copy of the real workflows.
 const BROKEN_PIPELINE = [
-  ['deploy on push', (d) => d.replace('  workflow_run:\n', '  push:\n    branches: [main]\n  workflow_run:\n'), checkGating, /also starts on push/],
-  ['no success condition', (d) => d.replace("github.event.workflow_run.conclusion == 'success' &&", ''), checkGating, /conclusion success/],
-  ['checkout of another ref', (d) => d.replace('ref: ${{ steps.commit.outputs.sha }}', 'ref: main'), checkGating, /does not check out the commit/],
-  ['the approval before the plan', (d, e) => [d, e.replace('    permissions:\n      contents: read\n      id-token: write # the OIDC token exchanged for the deploy role\'s short-lived credentials\n    outputs:', '    environment: ${{ inputs.environment }}\n    permissions:\n      contents: read\n      id-token: write\n    outputs:')], (d, e) => checkPlanApproveApply(e), /approval before the plan exists/],
-  ['no checksum check', (d, e) => [d, e.replace('actual="$(sha256sum', 'actual="$(md5sum')], (d, e) => checkPlanApproveApply(e), /does not verify the plan's checksum/],
-  ['a new plan at apply', (d, e) => [d, e.replace('--apply-plan "${RUNNER_TEMP}/plan/${ENVIRONMENT}.tfplan" --image-digest', '--apply-plan x.tfplan; terraform -chdir=deploy/terraform plan; true --image-digest')], (d, e) => checkPlanApproveApply(e), /plans again/],
-  ['a tag deploy', (d, e) => [d, e.replace('--image-digest "${DIGEST}"', '--image-tag running-dev')], checkPromotion, /deploys a tag[\s\S]*does not pass --image-digest/],
-  ['prod without dev', (d) => d.replace('      promote-from: dev\n', ''), checkPromotion, /not promoted from dev/],
-  ['no rollback', (d, e) => [d, e.replace(/      - name: Automatic rollback[\s\S]*$/, '')], (d, e) => checkRollback(e), /no rollback step/],
-  ['a rollback that always runs', (d, e) => [d, e.replace("if: failure() && steps.deploy.outcome != 'skipped'", 'if: always()')], (d, e) => checkRollback(e), /does not run on failure/],
-  ['cancel in progress', (d, e) => [d, e.replace('cancel-in-progress: false', 'cancel-in-progress: true')], (d, e) => checkConcurrency(e), /may cancel a deploy in progress/],
-  ['one group for all environments', (d, e) => [d, e.replaceAll('group: deploy-${{ inputs.environment }}', 'group: deploy')], (d, e) => checkConcurrency(e), /not in the group deploy-<env>/],
+  [
+    'deploy on push',
+    (d) => d.replace('  workflow_run:\n', '  push:\n    branches: [main]\n  workflow_run:\n'),
+    checkGating,
+    /also starts on push/,
+  ],
+  [
+    'no success condition',
+    (d) => d.replace("github.event.workflow_run.conclusion == 'success' &&", ''),
+    checkGating,
+    /conclusion success/,
+  ],
+  [
+    'checkout of another ref',
+    (d) => d.replace('ref: ${{ steps.commit.outputs.sha }}', 'ref: main'),
+    checkGating,
+    /does not check out the commit/,
+  ],
+  [
+    'the approval before the plan',
+    (d, e) => [
+      d,
+      e.replace(
+        "    permissions:\n      contents: read\n      id-token: write # the OIDC token exchanged for the deploy role's short-lived credentials\n    outputs:",
+        '    environment: ${{ inputs.environment }}\n    permissions:\n      contents: read\n      id-token: write\n    outputs:',
+      ),
+    ],
+    (d, e) => checkPlanApproveApply(e),
+    /approval before the plan exists/,
+  ],
+  [
+    'no checksum check',
+    (d, e) => [d, e.replace('actual="$(sha256sum', 'actual="$(md5sum')],
+    (d, e) => checkPlanApproveApply(e),
+    /does not verify the plan's checksum/,
+  ],
+  [
+    'a new plan at apply',
+    (d, e) => [
+      d,
+      e.replace(
+        '--apply-plan "${RUNNER_TEMP}/plan/${ENVIRONMENT}.tfplan" --image-digest',
+        '--apply-plan x.tfplan; terraform -chdir=deploy/terraform plan; true --image-digest',
+      ),
+    ],
+    (d, e) => checkPlanApproveApply(e),
+    /plans again/,
+  ],
+  [
+    'a tag deploy',
+    (d, e) => [d, e.replace('--image-digest "${DIGEST}"', '--image-tag running-dev')],
+    checkPromotion,
+    /deploys a tag[\s\S]*does not pass --image-digest/,
+  ],
+  [
+    'prod without dev',
+    (d) => d.replace('      promote-from: dev\n', ''),
+    checkPromotion,
+    /not promoted from dev/,
+  ],
+  [
+    'no rollback',
+    (d, e) => [d, e.replace(/      - name: Automatic rollback[\s\S]*$/, '')],
+    (d, e) => checkRollback(e),
+    /no rollback step/,
+  ],
+  [
+    'a rollback that always runs',
+    (d, e) => [d, e.replace("if: failure() && steps.deploy.outcome != 'skipped'", 'if: always()')],
+    (d, e) => checkRollback(e),
+    /does not run on failure/,
+  ],
+  [
+    'cancel in progress',
+    (d, e) => [d, e.replace('cancel-in-progress: false', 'cancel-in-progress: true')],
+    (d, e) => checkConcurrency(e),
+    /may cancel a deploy in progress/,
+  ],
+  [
+    'one group for all environments',
+    (d, e) => [d, e.replaceAll('group: deploy-${{ inputs.environment }}', 'group: deploy')],
+    (d, e) => checkConcurrency(e),
+    /not in the group deploy-<env>/,
+  ],
 ];
 for (const [name, edit, check, expected] of BROKEN_PIPELINE) {
   test(`pipeline fixture: ${name} is rejected`, () => {
@@ -405,19 +525,26 @@ export function checkPublish(ci) {
   const image = ci.jobs?.image;
   const publish = ci.jobs?.publish;
   if (!image || !publish) return ['ci.yml has no image and publish jobs'];
-  if ((stepRuns(image).match(/make image/g) ?? []).length !== 1) problems.push('the image job does not build exactly once');
-  if (/make image|image-index|docker build/.test(stepRuns(publish))) problems.push('the publish job builds again');
+  if ((stepRuns(image).match(/make image/g) ?? []).length !== 1)
+    problems.push('the image job does not build exactly once');
+  if (/make image|image-index|docker build/.test(stepRuns(publish)))
+    problems.push('the publish job builds again');
   if (!mainPushOnly(publish)) problems.push('the publish job runs on more than pushes to main');
   const needs = Array.isArray(publish.needs) ? publish.needs : [publish.needs];
   for (const job of Object.keys(ci.jobs).filter((j) => j !== 'publish')) {
     if (!needs.includes(job)) problems.push(`the publish job does not wait for ${job}`);
   }
-  if (!stepUses(publish, 'actions/download-artifact')) problems.push('the publish job does not take the image job\'s artifact');
-  if (!/needs\.image\.outputs\.digest/.test(JSON.stringify(publish))) problems.push('the published digest is not checked against the image job\'s');
-  if (!/deploy\/scripts\/push-image/.test(stepRuns(publish))) problems.push('the publish job does not push by digest with push-image');
+  if (!stepUses(publish, 'actions/download-artifact'))
+    problems.push("the publish job does not take the image job's artifact");
+  if (!/needs\.image\.outputs\.digest/.test(JSON.stringify(publish)))
+    problems.push("the published digest is not checked against the image job's");
+  if (!/deploy\/scripts\/push-image/.test(stepRuns(publish)))
+    problems.push('the publish job does not push by digest with push-image');
   if (!/cosign sign --yes/.test(stepRuns(publish))) problems.push('the index is not signed');
-  if (!/cosign attest --yes --type cyclonedx --predicate/.test(stepRuns(publish))) problems.push('the SBOM is not attested');
-  if (image.permissions?.['id-token'] || image.permissions?.contents === 'write') problems.push('the image job (pull requests too) can write');
+  if (!/cosign attest --yes --type cyclonedx --predicate/.test(stepRuns(publish)))
+    problems.push('the SBOM is not attested');
+  if (image.permissions?.['id-token'] || image.permissions?.contents === 'write')
+    problems.push('the image job (pull requests too) can write');
   return problems;
 }
 
@@ -427,16 +554,27 @@ test('ci.yml: the image is built once, published by digest on main only, signed,
 
 test('fixture: a second build, or publishing on pull requests, is rejected', () => {
   const text = readFileSync(join(WORKFLOWS, 'ci.yml'), 'utf8');
-  const rebuild = text.replace('      - name: Push by digest', '      - run: make image\n      - name: Push by digest');
+  const rebuild = text.replace(
+    '      - name: Push by digest',
+    '      - run: make image\n      - name: Push by digest',
+  );
   assert.match(checkPublish(load(rebuild)).join('\n'), /publish job builds again/);
-  const everywhere = text.replace("if: github.event_name == 'push' && github.ref == 'refs/heads/main' && vars.AWS_ROLE_ARN != ''", 'if: always()');
+  const everywhere = text.replace(
+    "if: github.event_name == 'push' && github.ref == 'refs/heads/main' && vars.AWS_ROLE_ARN != ''",
+    'if: always()',
+  );
   assert.match(checkPublish(load(everywhere)).join('\n'), /runs on more than pushes to main/);
-  assert.match(checkPullRequests(load(everywhere)).join('\n'), /publish runs on pull requests with id-token: write/);
+  assert.match(
+    checkPullRequests(load(everywhere)).join('\n'),
+    /publish runs on pull requests with id-token: write/,
+  );
 });
 
 test('the workflows get AWS through OIDC with roles from variables, never stored keys', () => {
   const deploy = load(DEPLOY_TEXT);
-  const login = deploy.jobs.gate.steps.find((s) => (s.uses ?? '').startsWith('aws-actions/configure-aws-credentials@'));
+  const login = deploy.jobs.gate.steps.find((s) =>
+    (s.uses ?? '').startsWith('aws-actions/configure-aws-credentials@'),
+  );
   assert.equal(login.with['role-to-assume'], '${{ vars.AWS_ROLE_ARN }}');
   const env = load(ENV_TEXT);
   for (const job of Object.values(env.jobs)) {
@@ -481,24 +619,71 @@ test('fixture: the valid workflow passes every check', () => {
 
 const BROKEN = [
   ['no top-level permissions', GOOD.replace('permissions: {}\n', ''), /no top-level permissions/],
-  ['write-all at the top', GOOD.replace('permissions: {}', 'permissions: write-all'), /top-level permissions: write-all/],
-  ['a job without permissions', GOOD.replace('    permissions:\n      contents: read\n', ''), /job build has no permissions block/],
-  ['contents: write', GOOD.replace('contents: read', 'contents: write'), /grants contents: write without a step/],
+  [
+    'write-all at the top',
+    GOOD.replace('permissions: {}', 'permissions: write-all'),
+    /top-level permissions: write-all/,
+  ],
+  [
+    'a job without permissions',
+    GOOD.replace('    permissions:\n      contents: read\n', ''),
+    /job build has no permissions block/,
+  ],
+  [
+    'contents: write',
+    GOOD.replace('contents: read', 'contents: write'),
+    /grants contents: write without a step/,
+  ],
   ['no timeout', GOOD.replace('    timeout-minutes: 10\n', ''), /timeout-minutes is undefined/],
-  ['id-token on pull requests', GOOD.replace('contents: read', "contents: read\n      id-token: write"), /runs on pull requests with id-token: write/],
-  ['pull_request_target', GOOD.replace('  pull_request:\n', '  pull_request_target:\n'), /pull_request_target/],
-  ['a tag without a reason', GOOD.replace('actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2', 'actions/checkout@v4'), /pinned by tag without saying why/],
-  ['a branch', GOOD.replace('actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2', 'actions/checkout@main'), /moving reference/],
+  [
+    'id-token on pull requests',
+    GOOD.replace('contents: read', 'contents: read\n      id-token: write'),
+    /runs on pull requests with id-token: write/,
+  ],
+  [
+    'pull_request_target',
+    GOOD.replace('  pull_request:\n', '  pull_request_target:\n'),
+    /pull_request_target/,
+  ],
+  [
+    'a tag without a reason',
+    GOOD.replace('actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2', 'actions/checkout@v4'),
+    /pinned by tag without saying why/,
+  ],
+  [
+    'a branch',
+    GOOD.replace(
+      'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2',
+      'actions/checkout@main',
+    ),
+    /moving reference/,
+  ],
   ['a SHA without its version', GOOD.replace(' # v4.2.2', ''), /has no version comment/],
-  ['a persisted token', GOOD.replace('persist-credentials: false', 'persist-credentials: true'), /persist-credentials: false/],
-  ['script injection', GOOD.replace('run: make test', 'run: echo "${{ github.event.pull_request.title }}"'), /interpolates untrusted input/],
+  [
+    'a persisted token',
+    GOOD.replace('persist-credentials: false', 'persist-credentials: true'),
+    /persist-credentials: false/,
+  ],
+  [
+    'script injection',
+    GOOD.replace('run: make test', 'run: echo "${{ github.event.pull_request.title }}"'),
+    /interpolates untrusted input/,
+  ],
   [
     'a deploy without approval',
     GOOD.replace('run: make test', 'run: deploy/scripts/deploy --env dev'),
     /without --yes[\s\S]*without an environment[\s\S]*without applying a saved plan/,
   ],
-  ['--api-cidr auto', GOOD.replace('run: make test', 'run: deploy/scripts/deploy --env dev --api-cidr auto'), /--api-cidr in a workflow/],
-  ['the endpoint opened by a variable', GOOD.replace('run: make test', 'run: terraform apply -var cluster_endpoint_public_access=true'), /sets the API endpoint access/],
+  [
+    '--api-cidr auto',
+    GOOD.replace('run: make test', 'run: deploy/scripts/deploy --env dev --api-cidr auto'),
+    /--api-cidr in a workflow/,
+  ],
+  [
+    'the endpoint opened by a variable',
+    GOOD.replace('run: make test', 'run: terraform apply -var cluster_endpoint_public_access=true'),
+    /sets the API endpoint access/,
+  ],
 ];
 
 for (const [name, text, expected] of BROKEN) {
@@ -508,9 +693,20 @@ for (const [name, text, expected] of BROKEN) {
 }
 
 test('fixture: a comment naming deploy/scripts/deploy is not a deploy job', () => {
-  const text = GOOD.replace('run: make test', 'run: |\n          # what deploy/scripts/deploy applies\n          make test');
+  const text = GOOD.replace(
+    'run: make test',
+    'run: |\n          # what deploy/scripts/deploy applies\n          make test',
+  );
   assert.deepEqual(problems(text), []);
-  assert.match(problems(GOOD.replace('run: make test', 'run: |\n          make test\n          deploy/scripts/deploy --env dev')).join('\n'), /without --yes/);
+  assert.match(
+    problems(
+      GOOD.replace(
+        'run: make test',
+        'run: |\n          make test\n          deploy/scripts/deploy --env dev',
+      ),
+    ).join('\n'),
+    /without --yes/,
+  );
 });
 
 test('fixture: a tag pin with its reason is accepted', () => {
@@ -526,10 +722,12 @@ test('fixture: a tag pin with its reason is accepted', () => {
 export async function checkKubeconformVersion(ciText, variablesText) {
   const { parse } = await import('@cdktf/hcl2json');
   const cluster = (await parse('variables.tf', variablesText)).variable?.kubernetes_version?.[0]?.default;
-  if (!/^1\.\d+$/.test(cluster ?? '')) return [`variables.tf: kubernetes_version has no default of the form 1.N (found ${cluster})`];
+  if (!/^1\.\d+$/.test(cluster ?? ''))
+    return [`variables.tf: kubernetes_version has no default of the form 1.N (found ${cluster})`];
   const versions = [...ciText.matchAll(/kubeconform [^\n]*-kubernetes-version[ =](\S+)/g)].map((m) => m[1]);
   if (versions.length === 0) return ['ci.yml: no kubeconform -kubernetes-version'];
-  return versions.filter((v) => !new RegExp(`^${cluster.replace('.', '\\.')}\\.\\d+$`).test(v))
+  return versions
+    .filter((v) => !new RegExp(`^${cluster.replace('.', '\\.')}\\.\\d+$`).test(v))
     .map((v) => `ci.yml: kubeconform -kubernetes-version ${v}, the cluster runs ${cluster}`);
 }
 
@@ -542,7 +740,9 @@ test('ci.yml: kubeconform validates against the Terraform default kubernetes_ver
 test('fixture: kubeconform at another minor than the cluster is rejected', async () => {
   const ci = 'run: kubectl kustomize x | kubeconform -strict -summary -kubernetes-version 1.33.0\n';
   const variables = 'variable "kubernetes_version" {\n  type    = string\n  default = "1.35"\n}\n';
-  assert.deepEqual(await checkKubeconformVersion(ci, variables), ['ci.yml: kubeconform -kubernetes-version 1.33.0, the cluster runs 1.35']);
+  assert.deepEqual(await checkKubeconformVersion(ci, variables), [
+    'ci.yml: kubeconform -kubernetes-version 1.33.0, the cluster runs 1.35',
+  ]);
   assert.equal((await checkKubeconformVersion('kubeconform -strict x\n', variables)).length, 1);
   assert.equal((await checkKubeconformVersion(ci, 'variable "kubernetes_version" {}\n')).length, 1);
 });

@@ -12,8 +12,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import {
-  APP_NAME, APP_NAMESPACE, CLUSTER_SCOPED_KINDS, appWorkloads, containers, findObject, findPort,
-  parseImage, parseQuantity, ref, resolveEnv, selectorMatches, workloads,
+  APP_NAME,
+  APP_NAMESPACE,
+  CLUSTER_SCOPED_KINDS,
+  appWorkloads,
+  containers,
+  findObject,
+  findPort,
+  parseImage,
+  parseQuantity,
+  ref,
+  resolveEnv,
+  selectorMatches,
+  workloads,
 } from './objects.mjs';
 import { REPO_ROOT } from './kustomize.mjs';
 import { schemaErrors, unknownFields } from './schema.mjs';
@@ -35,15 +46,19 @@ const perPod = (objects, fn) => workloads(objects).flatMap((w) => fn(w).map((v) 
 
 /** Runs fn for every container of every pod template. */
 const perContainer = (objects, fn) =>
-  perPod(objects, (w) => containers(w.podSpec).flatMap((c) => fn(c, w).map((v) => `container ${c.name}: ${v}`)));
+  perPod(objects, (w) =>
+    containers(w.podSpec).flatMap((c) => fn(c, w).map((v) => `container ${c.name}: ${v}`)),
+  );
 
 /**
  * Runs fn on a pod template's security context and on each container's (an empty object when
  * unset); its violations are prefixed "pod" or "container <name>".
  */
 const securityContextViolations = (w, fn) =>
-  [['pod', w.podSpec.securityContext], ...containers(w.podSpec).map((c) => [`container ${c.name}`, c.securityContext])]
-    .flatMap(([where, sc]) => fn(sc ?? {}).map((v) => `${where} ${v}`));
+  [
+    ['pod', w.podSpec.securityContext],
+    ...containers(w.podSpec).map((c) => [`container ${c.name}`, c.securityContext]),
+  ].flatMap(([where, sc]) => fn(sc ?? {}).map((v) => `${where} ${v}`));
 
 /** securityContextViolations for every pod template. */
 const perSecurityContext = (objects, fn) => perPod(objects, (w) => securityContextViolations(w, fn));
@@ -73,20 +88,23 @@ function parseCidr(cidr) {
   if (octets.some((o) => o > 255) || bits > 32) return undefined;
   const base = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return { base, bits, canonical: ((base & mask) >>> 0) === base };
+  return { base, bits, canonical: (base & mask) >>> 0 === base };
 }
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map(parseCidr);
 function isPrivate(c) {
   return PRIVATE_RANGES.some((r) => {
     if (c.bits < r.bits) return false;
     const mask = (0xffffffff << (32 - r.bits)) >>> 0;
-    return ((c.base & mask) >>> 0) === r.base;
+    return (c.base & mask) >>> 0 === r.base;
   });
 }
 
 /** Pods a workload template produces select-able by this selector? */
 const selectsSomePod = (objects, selector, namespace) =>
-  workloads(objects).some((w) => (w.obj.metadata?.namespace ?? undefined) === namespace && selectorMatches(selector, w.podMeta.labels));
+  workloads(objects).some(
+    (w) =>
+      (w.obj.metadata?.namespace ?? undefined) === namespace && selectorMatches(selector, w.podMeta.labels),
+  );
 
 function versionFile() {
   return readFileSync(path.join(REPO_ROOT, 'VERSION'), 'utf8').trim();
@@ -103,7 +121,9 @@ export async function terraformKubernetesVersion(file = TERRAFORM_VARIABLES) {
   const json = await parseHcl(path.basename(file), readFileSync(file, 'utf8'));
   const value = json.variable?.kubernetes_version?.[0]?.default;
   if (typeof value !== 'string' || !/^1\.\d+$/.test(value)) {
-    throw new Error(`${path.relative(REPO_ROOT, file)}: variable kubernetes_version has no default of the form 1.N (found ${JSON.stringify(value)})`);
+    throw new Error(
+      `${path.relative(REPO_ROOT, file)}: variable kubernetes_version has no default of the form 1.N (found ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
@@ -126,7 +146,10 @@ export async function terraformAlbIdleTimeout(file = TERRAFORM_ALB) {
   const lb = json.resource?.aws_lb?.this?.[0];
   if (!lb) throw new Error(`${path.relative(REPO_ROOT, file)}: no resource aws_lb.this`);
   const value = lb.idle_timeout ?? ALB_DEFAULT_IDLE_TIMEOUT;
-  if (!Number.isInteger(value)) throw new Error(`${path.relative(REPO_ROOT, file)}: aws_lb.this idle_timeout is not a number of seconds (${JSON.stringify(value)})`);
+  if (!Number.isInteger(value))
+    throw new Error(
+      `${path.relative(REPO_ROOT, file)}: aws_lb.this idle_timeout is not a number of seconds (${JSON.stringify(value)})`,
+    );
   return value;
 }
 
@@ -147,119 +170,195 @@ export const ALB_IDLE_MARGIN = 5;
 // ---------------------------------------------------------------- Pod Security Standards
 
 const BASELINE_CAPABILITIES = new Set([
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
-  'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
 ]);
 const SAFE_SYSCTLS = new Set([
-  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports',
-  'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl',
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
   'net.ipv4.tcp_keepalive_probes',
 ]);
 const RESTRICTED_VOLUME_TYPES = new Set([
-  'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret',
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
 ]);
-const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
+const SELINUX_TYPES = new Set([
+  '',
+  'container_t',
+  'container_init_t',
+  'container_kvm_t',
+  'container_engine_t',
+]);
 
 const pssChecks = [
   {
     id: 'pss-host-namespaces',
     title: 'no host network, PID or IPC namespace',
-    run: (objs) => perPod(objs, (w) => ['hostNetwork', 'hostPID', 'hostIPC'].filter((f) => w.podSpec[f] === true).map((f) => `${f} is true`)),
+    run: (objs) =>
+      perPod(objs, (w) =>
+        ['hostNetwork', 'hostPID', 'hostIPC'].filter((f) => w.podSpec[f] === true).map((f) => `${f} is true`),
+      ),
   },
   {
     id: 'pss-privileged',
     title: 'no privileged container',
-    run: (objs) => perContainer(objs, (c) => (c.securityContext?.privileged === true ? ['privileged is true'] : [])),
+    run: (objs) =>
+      perContainer(objs, (c) => (c.securityContext?.privileged === true ? ['privileged is true'] : [])),
   },
   {
     id: 'pss-capabilities',
     title: 'capabilities: drop ALL, add nothing but NET_BIND_SERVICE',
-    run: (objs) => perContainer(objs, (c) => {
-      if (c.field === 'ephemeralContainers') return [];
-      const caps = c.securityContext?.capabilities ?? {};
-      const out = [];
-      if (!(caps.drop ?? []).includes('ALL')) out.push('capabilities.drop does not include ALL');
-      for (const cap of caps.add ?? []) {
-        if (cap !== 'NET_BIND_SERVICE') out.push(`capabilities.add has ${cap}${BASELINE_CAPABILITIES.has(cap) ? '' : ' (not even baseline)'}`);
-      }
-      return out;
-    }),
+    run: (objs) =>
+      perContainer(objs, (c) => {
+        if (c.field === 'ephemeralContainers') return [];
+        const caps = c.securityContext?.capabilities ?? {};
+        const out = [];
+        if (!(caps.drop ?? []).includes('ALL')) out.push('capabilities.drop does not include ALL');
+        for (const cap of caps.add ?? []) {
+          if (cap !== 'NET_BIND_SERVICE')
+            out.push(
+              `capabilities.add has ${cap}${BASELINE_CAPABILITIES.has(cap) ? '' : ' (not even baseline)'}`,
+            );
+        }
+        return out;
+      }),
   },
   {
     id: 'pss-host-path',
     title: 'no hostPath volume',
-    run: (objs) => perPod(objs, (w) => (w.podSpec.volumes ?? []).filter((v) => v.hostPath).map((v) => `volume ${v.name} is a hostPath`)),
+    run: (objs) =>
+      perPod(objs, (w) =>
+        (w.podSpec.volumes ?? []).filter((v) => v.hostPath).map((v) => `volume ${v.name} is a hostPath`),
+      ),
   },
   {
     id: 'pss-host-ports',
     title: 'no host port',
-    run: (objs) => perContainer(objs, (c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => `hostPort ${p.hostPort}`)),
+    run: (objs) =>
+      perContainer(objs, (c) =>
+        (c.ports ?? []).filter((p) => p.hostPort).map((p) => `hostPort ${p.hostPort}`),
+      ),
   },
   {
     id: 'pss-apparmor',
     title: 'AppArmor not Unconfined (field or annotation)',
-    run: (objs) => perPod(objs, (w) => [
-      ...securityContextViolations(w, ({ appArmorProfile: p }) => (p && !['RuntimeDefault', 'Localhost'].includes(p.type) ? [`appArmorProfile ${p.type}`] : [])),
-      ...Object.entries(w.podMeta.annotations ?? {})
-        .filter(([k, v]) => k.startsWith('container.apparmor.security.beta.kubernetes.io/') && v !== 'runtime/default' && !v.startsWith('localhost/'))
-        .map(([k, v]) => `annotation ${k}: ${v}`),
-    ]),
+    run: (objs) =>
+      perPod(objs, (w) => [
+        ...securityContextViolations(w, ({ appArmorProfile: p }) =>
+          p && !['RuntimeDefault', 'Localhost'].includes(p.type) ? [`appArmorProfile ${p.type}`] : [],
+        ),
+        ...Object.entries(w.podMeta.annotations ?? {})
+          .filter(
+            ([k, v]) =>
+              k.startsWith('container.apparmor.security.beta.kubernetes.io/') &&
+              v !== 'runtime/default' &&
+              !v.startsWith('localhost/'),
+          )
+          .map(([k, v]) => `annotation ${k}: ${v}`),
+      ]),
   },
   {
     id: 'pss-selinux',
     title: 'SELinux: only container types, no custom user or role',
-    run: (objs) => perSecurityContext(objs, ({ seLinuxOptions: o }) => {
-      if (!o) return [];
-      const out = [];
-      if (!SELINUX_TYPES.has(o.type ?? '')) out.push(`seLinuxOptions.type ${o.type}`);
-      if (o.user) out.push('seLinuxOptions.user set');
-      if (o.role) out.push('seLinuxOptions.role set');
-      return out;
-    }),
+    run: (objs) =>
+      perSecurityContext(objs, ({ seLinuxOptions: o }) => {
+        if (!o) return [];
+        const out = [];
+        if (!SELINUX_TYPES.has(o.type ?? '')) out.push(`seLinuxOptions.type ${o.type}`);
+        if (o.user) out.push('seLinuxOptions.user set');
+        if (o.role) out.push('seLinuxOptions.role set');
+        return out;
+      }),
   },
   {
     id: 'pss-proc-mount',
     title: 'default /proc mount',
-    run: (objs) => perContainer(objs, (c) => (c.securityContext?.procMount && c.securityContext.procMount !== 'Default' ? [`procMount ${c.securityContext.procMount}`] : [])),
+    run: (objs) =>
+      perContainer(objs, (c) =>
+        c.securityContext?.procMount && c.securityContext.procMount !== 'Default'
+          ? [`procMount ${c.securityContext.procMount}`]
+          : [],
+      ),
   },
   {
     id: 'pss-sysctls',
     title: 'only safe sysctls',
-    run: (objs) => perPod(objs, (w) => (w.podSpec.securityContext?.sysctls ?? []).filter((s) => !SAFE_SYSCTLS.has(s.name)).map((s) => `sysctl ${s.name}`)),
+    run: (objs) =>
+      perPod(objs, (w) =>
+        (w.podSpec.securityContext?.sysctls ?? [])
+          .filter((s) => !SAFE_SYSCTLS.has(s.name))
+          .map((s) => `sysctl ${s.name}`),
+      ),
   },
   {
     id: 'pss-host-process',
     title: 'no Windows host process',
-    run: (objs) => perSecurityContext(objs, (sc) => (sc.windowsOptions?.hostProcess === true ? ['windowsOptions.hostProcess'] : [])),
+    run: (objs) =>
+      perSecurityContext(objs, (sc) =>
+        sc.windowsOptions?.hostProcess === true ? ['windowsOptions.hostProcess'] : [],
+      ),
   },
   {
     id: 'pss-volume-types',
-    title: 'only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret volumes',
-    run: (objs) => perPod(objs, (w) => (w.podSpec.volumes ?? []).flatMap((v) => {
-      const types = Object.keys(v).filter((k) => k !== 'name');
-      return types.filter((t) => !RESTRICTED_VOLUME_TYPES.has(t)).map((t) => `volume ${v.name} is ${t}`);
-    })),
+    title:
+      'only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret volumes',
+    run: (objs) =>
+      perPod(objs, (w) =>
+        (w.podSpec.volumes ?? []).flatMap((v) => {
+          const types = Object.keys(v).filter((k) => k !== 'name');
+          return types.filter((t) => !RESTRICTED_VOLUME_TYPES.has(t)).map((t) => `volume ${v.name} is ${t}`);
+        }),
+      ),
   },
   {
     id: 'pss-privilege-escalation',
     title: 'allowPrivilegeEscalation: false on every container',
-    run: (objs) => perContainer(objs, (c) => (c.securityContext?.allowPrivilegeEscalation === false ? [] : ['allowPrivilegeEscalation is not false'])),
+    run: (objs) =>
+      perContainer(objs, (c) =>
+        c.securityContext?.allowPrivilegeEscalation === false
+          ? []
+          : ['allowPrivilegeEscalation is not false'],
+      ),
   },
   {
     id: 'pss-run-as-non-root',
     title: 'runAsNonRoot: true (pod, or every container), never false',
-    run: (objs) => perPod(objs, (w) => {
-      const pod = w.podSpec.securityContext?.runAsNonRoot;
-      const out = [];
-      if (pod === false) out.push('pod runAsNonRoot is false');
-      for (const c of containers(w.podSpec)) {
-        const own = c.securityContext?.runAsNonRoot;
-        if (own === false) out.push(`container ${c.name} runAsNonRoot is false`);
-        else if (own !== true && pod !== true) out.push(`container ${c.name} runAsNonRoot not set`);
-      }
-      return out;
-    }),
+    run: (objs) =>
+      perPod(objs, (w) => {
+        const pod = w.podSpec.securityContext?.runAsNonRoot;
+        const out = [];
+        if (pod === false) out.push('pod runAsNonRoot is false');
+        for (const c of containers(w.podSpec)) {
+          const own = c.securityContext?.runAsNonRoot;
+          if (own === false) out.push(`container ${c.name} runAsNonRoot is false`);
+          else if (own !== true && pod !== true) out.push(`container ${c.name} runAsNonRoot not set`);
+        }
+        return out;
+      }),
   },
   {
     id: 'pss-run-as-user',
@@ -269,18 +368,19 @@ const pssChecks = [
   {
     id: 'pss-seccomp',
     title: 'seccompProfile RuntimeDefault or Localhost (pod, or every container), never Unconfined',
-    run: (objs) => perPod(objs, (w) => {
-      const ok = (p) => p && ['RuntimeDefault', 'Localhost'].includes(p.type);
-      const pod = w.podSpec.securityContext?.seccompProfile;
-      const out = [];
-      if (pod && !ok(pod)) out.push(`pod seccompProfile ${pod.type}`);
-      for (const c of containers(w.podSpec)) {
-        const own = c.securityContext?.seccompProfile;
-        if (own && !ok(own)) out.push(`container ${c.name} seccompProfile ${own.type}`);
-        else if (!own && !ok(pod)) out.push(`container ${c.name} has no seccompProfile`);
-      }
-      return out;
-    }),
+    run: (objs) =>
+      perPod(objs, (w) => {
+        const ok = (p) => p && ['RuntimeDefault', 'Localhost'].includes(p.type);
+        const pod = w.podSpec.securityContext?.seccompProfile;
+        const out = [];
+        if (pod && !ok(pod)) out.push(`pod seccompProfile ${pod.type}`);
+        for (const c of containers(w.podSpec)) {
+          const own = c.securityContext?.seccompProfile;
+          if (own && !ok(own)) out.push(`container ${c.name} seccompProfile ${own.type}`);
+          else if (!own && !ok(pod)) out.push(`container ${c.name} has no seccompProfile`);
+        }
+        return out;
+      }),
   },
 ].map((c) => ({ ...c, profile: 'pss' }));
 
@@ -290,40 +390,52 @@ const workloadChecks = [
   {
     id: 'container-resources',
     title: 'requests for CPU, memory and ephemeral storage; a memory limit not below the request',
-    run: (objs) => perContainer(objs, (c) => {
-      if (c.field === 'ephemeralContainers') return [];
-      const req = c.resources?.requests ?? {};
-      const lim = c.resources?.limits ?? {};
-      const out = ['cpu', 'memory', 'ephemeral-storage'].filter((r) => req[r] === undefined).map((r) => `no ${r} request`);
-      if (lim.memory === undefined) out.push('no memory limit');
-      else if (req.memory !== undefined && parseQuantity(lim.memory) < parseQuantity(req.memory)) out.push('memory limit below request');
-      return out;
-    }),
+    run: (objs) =>
+      perContainer(objs, (c) => {
+        if (c.field === 'ephemeralContainers') return [];
+        const req = c.resources?.requests ?? {};
+        const lim = c.resources?.limits ?? {};
+        const out = ['cpu', 'memory', 'ephemeral-storage']
+          .filter((r) => req[r] === undefined)
+          .map((r) => `no ${r} request`);
+        if (lim.memory === undefined) out.push('no memory limit');
+        else if (req.memory !== undefined && parseQuantity(lim.memory) < parseQuantity(req.memory))
+          out.push('memory limit below request');
+        return out;
+      }),
   },
   {
     id: 'read-only-root-filesystem',
     title: 'readOnlyRootFilesystem: true',
-    run: (objs) => perContainer(objs, (c) => (c.securityContext?.readOnlyRootFilesystem === true ? [] : ['readOnlyRootFilesystem is not true'])),
+    run: (objs) =>
+      perContainer(objs, (c) =>
+        c.securityContext?.readOnlyRootFilesystem === true ? [] : ['readOnlyRootFilesystem is not true'],
+      ),
   },
   {
     id: 'image-pinned',
     title: 'images carry a tag other than latest, or a digest',
-    run: (objs) => perContainer(objs, (c) => {
-      const img = parseImage(c.image);
-      if (img.digest) return /^sha256:[0-9a-f]{64}$/.test(img.digest) ? [] : [`malformed digest in ${c.image}`];
-      if (!img.tag) return [`${c.image} has no tag (means :latest)`];
-      if (img.tag === 'latest') return [`${c.image} uses :latest`];
-      return [];
-    }),
+    run: (objs) =>
+      perContainer(objs, (c) => {
+        const img = parseImage(c.image);
+        if (img.digest)
+          return /^sha256:[0-9a-f]{64}$/.test(img.digest) ? [] : [`malformed digest in ${c.image}`];
+        if (!img.tag) return [`${c.image} has no tag (means :latest)`];
+        if (img.tag === 'latest') return [`${c.image} uses :latest`];
+        return [];
+      }),
   },
   {
     id: 'service-account-exists',
     title: 'every pod names a ServiceAccount that the manifests create',
-    run: (objs) => perPod(objs, (w) => {
-      const sa = w.podSpec.serviceAccountName;
-      if (!sa) return ['no serviceAccountName (would run as "default")'];
-      return findObject(objs, 'ServiceAccount', sa, w.obj.metadata?.namespace) ? [] : [`ServiceAccount ${sa} does not exist`];
-    }),
+    run: (objs) =>
+      perPod(objs, (w) => {
+        const sa = w.podSpec.serviceAccountName;
+        if (!sa) return ['no serviceAccountName (would run as "default")'];
+        return findObject(objs, 'ServiceAccount', sa, w.obj.metadata?.namespace)
+          ? []
+          : [`ServiceAccount ${sa} does not exist`];
+      }),
   },
   {
     id: 'config-refs-exist',
@@ -333,34 +445,45 @@ const workloadChecks = [
   {
     id: 'env-var-expansion',
     title: '$(VAR) in command/args names an env var of the container (else Kubernetes passes it literally)',
-    run: (objs) => perContainer(objs, (c, w) => {
-      const { env } = resolveEnv(objs, w.obj.metadata?.namespace, c);
-      const out = [];
-      for (const arg of [...(c.command ?? []), ...(c.args ?? [])]) {
-        // $$(X) is the escape for a literal $(X).
-        for (const m of String(arg).matchAll(/(\$*)\$\(([^)]*)\)/g)) {
-          if (m[1].length % 2 === 1) continue;
-          if (!Object.hasOwn(env, m[2])) out.push(`$(${m[2]}) is not defined`);
+    run: (objs) =>
+      perContainer(objs, (c, w) => {
+        const { env } = resolveEnv(objs, w.obj.metadata?.namespace, c);
+        const out = [];
+        for (const arg of [...(c.command ?? []), ...(c.args ?? [])]) {
+          // $$(X) is the escape for a literal $(X).
+          for (const m of String(arg).matchAll(/(\$*)\$\(([^)]*)\)/g)) {
+            if (m[1].length % 2 === 1) continue;
+            if (!Object.hasOwn(env, m[2])) out.push(`$(${m[2]}) is not defined`);
+          }
         }
-      }
-      return out;
-    }),
+        return out;
+      }),
   },
   {
     id: 'named-ports-exist',
     title: 'probe ports and Service target ports name container ports that exist',
     run: (objs) => {
-      const out = perContainer(objs, (c) => ['startupProbe', 'readinessProbe', 'livenessProbe'].flatMap((p) => {
-        const port = c[p]?.httpGet?.port ?? c[p]?.tcpSocket?.port ?? c[p]?.grpc?.port;
-        if (port === undefined || typeof port === 'number') return [];
-        return findPort(c, port) ? [] : [`${p} port ${port} is not a container port`];
-      }));
+      const out = perContainer(objs, (c) =>
+        ['startupProbe', 'readinessProbe', 'livenessProbe'].flatMap((p) => {
+          const port = c[p]?.httpGet?.port ?? c[p]?.tcpSocket?.port ?? c[p]?.grpc?.port;
+          if (port === undefined || typeof port === 'number') return [];
+          return findPort(c, port) ? [] : [`${p} port ${port} is not a container port`];
+        }),
+      );
       for (const svc of objs.filter((o) => o.kind === 'Service')) {
-        const pods = workloads(objs).filter((w) => (w.obj.metadata?.namespace ?? undefined) === (svc.metadata?.namespace ?? undefined) && selectorMatches(svc.spec?.selector ? { matchLabels: svc.spec.selector } : undefined, w.podMeta.labels));
+        const pods = workloads(objs).filter(
+          (w) =>
+            (w.obj.metadata?.namespace ?? undefined) === (svc.metadata?.namespace ?? undefined) &&
+            selectorMatches(
+              svc.spec?.selector ? { matchLabels: svc.spec.selector } : undefined,
+              w.podMeta.labels,
+            ),
+        );
         for (const p of svc.spec?.ports ?? []) {
           if (typeof p.targetPort !== 'string') continue;
           for (const w of pods) {
-            if (!containers(w.podSpec).some((c) => findPort(c, p.targetPort))) out.push(`${ref(svc)}: targetPort ${p.targetPort} is not a port of ${w.name}`);
+            if (!containers(w.podSpec).some((c) => findPort(c, p.targetPort)))
+              out.push(`${ref(svc)}: targetPort ${p.targetPort} is not a port of ${w.name}`);
           }
         }
       }
@@ -370,40 +493,53 @@ const workloadChecks = [
   {
     id: 'selector-matches-template',
     title: 'workload selectors match their pod template labels',
-    run: (objs) => perPod(objs, (w) => {
-      if (w.obj.kind === 'Pod' || w.obj.kind === 'CronJob' || w.obj.kind === 'Job') return [];
-      return selectorMatches(w.obj.spec?.selector, w.podMeta.labels) && Object.keys(w.obj.spec?.selector?.matchLabels ?? {}).length > 0
-        ? [] : ['spec.selector does not match the pod template labels'];
-    }),
+    run: (objs) =>
+      perPod(objs, (w) => {
+        if (w.obj.kind === 'Pod' || w.obj.kind === 'CronJob' || w.obj.kind === 'Job') return [];
+        return selectorMatches(w.obj.spec?.selector, w.podMeta.labels) &&
+          Object.keys(w.obj.spec?.selector?.matchLabels ?? {}).length > 0
+          ? []
+          : ['spec.selector does not match the pod template labels'];
+      }),
   },
   {
     id: 'rbac-refs',
     title: 'bindings refer to roles and ServiceAccounts that the manifests create',
-    run: (objs) => objs.filter((o) => ['RoleBinding', 'ClusterRoleBinding'].includes(o.kind)).flatMap((b) => {
-      const out = [];
-      const roleNs = b.roleRef.kind === 'Role' ? b.metadata?.namespace : undefined;
-      if (!findObject(objs, b.roleRef.kind, b.roleRef.name, roleNs)) out.push(`${ref(b)}: ${b.roleRef.kind} ${b.roleRef.name} does not exist`);
-      for (const s of b.subjects ?? []) {
-        if (s.kind === 'ServiceAccount' && !findObject(objs, 'ServiceAccount', s.name, s.namespace ?? b.metadata?.namespace)) {
-          out.push(`${ref(b)}: ServiceAccount ${s.namespace}/${s.name} does not exist`);
-        }
-      }
-      return out;
-    }),
+    run: (objs) =>
+      objs
+        .filter((o) => ['RoleBinding', 'ClusterRoleBinding'].includes(o.kind))
+        .flatMap((b) => {
+          const out = [];
+          const roleNs = b.roleRef.kind === 'Role' ? b.metadata?.namespace : undefined;
+          if (!findObject(objs, b.roleRef.kind, b.roleRef.name, roleNs))
+            out.push(`${ref(b)}: ${b.roleRef.kind} ${b.roleRef.name} does not exist`);
+          for (const s of b.subjects ?? []) {
+            if (
+              s.kind === 'ServiceAccount' &&
+              !findObject(objs, 'ServiceAccount', s.name, s.namespace ?? b.metadata?.namespace)
+            ) {
+              out.push(`${ref(b)}: ServiceAccount ${s.namespace}/${s.name} does not exist`);
+            }
+          }
+          return out;
+        }),
   },
   {
     id: 'prometheus-annotations',
     title: 'scrape annotations point at a container port and a path',
-    run: (objs) => perPod(objs, (w) => {
-      const a = w.podMeta.annotations ?? {};
-      if (a['prometheus.io/scrape'] === undefined) return [];
-      const out = [];
-      if (a['prometheus.io/scrape'] !== 'true') out.push(`prometheus.io/scrape is ${a['prometheus.io/scrape']}`);
-      const port = Number(a['prometheus.io/port']);
-      if (!containers(w.podSpec).some((c) => (c.ports ?? []).some((p) => p.containerPort === port))) out.push(`prometheus.io/port ${a['prometheus.io/port']} is not a container port`);
-      if (!String(a['prometheus.io/path'] ?? '').startsWith('/')) out.push('prometheus.io/path missing');
-      return out;
-    }),
+    run: (objs) =>
+      perPod(objs, (w) => {
+        const a = w.podMeta.annotations ?? {};
+        if (a['prometheus.io/scrape'] === undefined) return [];
+        const out = [];
+        if (a['prometheus.io/scrape'] !== 'true')
+          out.push(`prometheus.io/scrape is ${a['prometheus.io/scrape']}`);
+        const port = Number(a['prometheus.io/port']);
+        if (!containers(w.podSpec).some((c) => (c.ports ?? []).some((p) => p.containerPort === port)))
+          out.push(`prometheus.io/port ${a['prometheus.io/port']} is not a container port`);
+        if (!String(a['prometheus.io/path'] ?? '').startsWith('/')) out.push('prometheus.io/path missing');
+        return out;
+      }),
   },
   {
     id: 'labels',
@@ -414,7 +550,8 @@ const workloadChecks = [
         for (const l of REQUIRED_LABELS) if (!o.metadata?.labels?.[l]) out.push(`${ref(o)}: no ${l} label`);
       }
       for (const w of workloads(objs)) {
-        for (const l of REQUIRED_LABELS) if (!w.podMeta.labels?.[l]) out.push(`${w.name}: pod template has no ${l} label`);
+        for (const l of REQUIRED_LABELS)
+          if (!w.podMeta.labels?.[l]) out.push(`${w.name}: pod template has no ${l} label`);
       }
       return out;
     },
@@ -424,11 +561,13 @@ const workloadChecks = [
     title: 'every namespaced object names a namespace that exists (created here, or kube-system)',
     run: (objs) => {
       const created = new Set(objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
-      return objs.filter((o) => !CLUSTER_SCOPED_KINDS.has(o.kind)).flatMap((o) => {
-        const ns = o.metadata?.namespace;
-        if (!ns) return [`${ref(o)}: no namespace (would land in the kubectl context's namespace)`];
-        return created.has(ns) || ns === 'kube-system' ? [] : [`${ref(o)}: namespace ${ns} is not created`];
-      });
+      return objs
+        .filter((o) => !CLUSTER_SCOPED_KINDS.has(o.kind))
+        .flatMap((o) => {
+          const ns = o.metadata?.namespace;
+          if (!ns) return [`${ref(o)}: no namespace (would land in the kubectl context's namespace)`];
+          return created.has(ns) || ns === 'kube-system' ? [] : [`${ref(o)}: namespace ${ns} is not created`];
+        });
     },
   },
 ].map((c) => ({ ...c, profile: 'workload' }));
@@ -441,7 +580,11 @@ export function drainAlbViolations(objs, albIdleTimeout) {
     const { drain } = appSettings(objs, w, c);
     const need = albIdleTimeout + ALB_IDLE_MARGIN;
     if (Number.isNaN(drain)) return ['HELLO_DRAIN_DELAY not resolvable'];
-    return drain >= need ? [] : [`HELLO_DRAIN_DELAY ${drain} s < ALB idle timeout ${albIdleTimeout} s + ${ALB_IDLE_MARGIN} s: the server may close a connection the ALB is about to reuse (502)`];
+    return drain >= need
+      ? []
+      : [
+          `HELLO_DRAIN_DELAY ${drain} s < ALB idle timeout ${albIdleTimeout} s + ${ALB_IDLE_MARGIN} s: the server may close a connection the ALB is about to reuse (502)`,
+        ];
   });
 }
 
@@ -457,7 +600,12 @@ function appSettings(objs, w, c) {
 }
 
 function hpaFor(objs, w) {
-  return objs.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata?.name === APP_NAME && o.metadata?.namespace === w.obj.metadata?.namespace);
+  return objs.find(
+    (o) =>
+      o.kind === 'HorizontalPodAutoscaler' &&
+      o.metadata?.name === APP_NAME &&
+      o.metadata?.namespace === w.obj.metadata?.namespace,
+  );
 }
 
 /** Pods a PDB lets go at a given replica count (Kubernetes rounds percentages up for maxUnavailable, up for minAvailable). */
@@ -487,115 +635,167 @@ const appChecks = [
       const l = ns.metadata.labels ?? {};
       return ['enforce', 'warn', 'audit']
         .filter((mode) => l[`pod-security.kubernetes.io/${mode}`] !== 'restricted')
-        .map((mode) => `pod-security.kubernetes.io/${mode} is ${l[`pod-security.kubernetes.io/${mode}`] ?? 'unset'}`);
+        .map(
+          (mode) =>
+            `pod-security.kubernetes.io/${mode} is ${l[`pod-security.kubernetes.io/${mode}`] ?? 'unset'}`,
+        );
     },
   },
   {
     id: 'app-replicas-from-hpa',
     title: 'the workload has no spec.replicas (the HPA owns the count)',
-    run: (objs) => withApp(objs, (w) => (w.obj.spec?.replicas !== undefined ? [`spec.replicas is set (${w.obj.spec.replicas}); every apply would reset the HPA's count`] : [])),
+    run: (objs) =>
+      withApp(objs, (w) =>
+        w.obj.spec?.replicas !== undefined
+          ? [`spec.replicas is set (${w.obj.spec.replicas}); every apply would reset the HPA's count`]
+          : [],
+      ),
   },
   {
     id: 'app-hpa',
     title: 'autoscaling/v2 HPA: min 3, max 12, CPU utilization 70 %',
-    run: (objs) => withApp(objs, (w) => {
-      const hpa = hpaFor(objs, w);
-      if (!hpa) return ['no HorizontalPodAutoscaler hello'];
-      const out = [];
-      if (hpa.apiVersion !== 'autoscaling/v2') out.push(`HPA apiVersion ${hpa.apiVersion}`);
-      if (hpa.spec?.minReplicas !== 3) out.push(`HPA minReplicas ${hpa.spec?.minReplicas} (3: one per zone)`);
-      if (hpa.spec?.maxReplicas !== 12) out.push(`HPA maxReplicas ${hpa.spec?.maxReplicas}`);
-      const cpu = (hpa.spec?.metrics ?? []).find((m) => m.type === 'Resource' && m.resource?.name === 'cpu');
-      if (cpu?.resource?.target?.type !== 'Utilization' || cpu.resource.target.averageUtilization !== 70) out.push('HPA has no CPU Utilization 70 % target');
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w) => {
+        const hpa = hpaFor(objs, w);
+        if (!hpa) return ['no HorizontalPodAutoscaler hello'];
+        const out = [];
+        if (hpa.apiVersion !== 'autoscaling/v2') out.push(`HPA apiVersion ${hpa.apiVersion}`);
+        if (hpa.spec?.minReplicas !== 3)
+          out.push(`HPA minReplicas ${hpa.spec?.minReplicas} (3: one per zone)`);
+        if (hpa.spec?.maxReplicas !== 12) out.push(`HPA maxReplicas ${hpa.spec?.maxReplicas}`);
+        const cpu = (hpa.spec?.metrics ?? []).find(
+          (m) => m.type === 'Resource' && m.resource?.name === 'cpu',
+        );
+        if (cpu?.resource?.target?.type !== 'Utilization' || cpu.resource.target.averageUtilization !== 70)
+          out.push('HPA has no CPU Utilization 70 % target');
+        return out;
+      }),
   },
   {
     id: 'hpa-targets-workload',
     title: 'the HPA scales the workload that exists',
-    run: (objs) => objs.filter((o) => o.kind === 'HorizontalPodAutoscaler').flatMap((hpa) => {
-      const t = hpa.spec?.scaleTargetRef ?? {};
-      const target = findObject(objs, t.kind, t.name, hpa.metadata?.namespace);
-      if (!target) return [`${ref(hpa)}: scaleTargetRef ${t.kind}/${t.name} does not exist`];
-      return target.apiVersion === t.apiVersion ? [] : [`${ref(hpa)}: scaleTargetRef apiVersion ${t.apiVersion}, target is ${target.apiVersion}`];
-    }),
+    run: (objs) =>
+      objs
+        .filter((o) => o.kind === 'HorizontalPodAutoscaler')
+        .flatMap((hpa) => {
+          const t = hpa.spec?.scaleTargetRef ?? {};
+          const target = findObject(objs, t.kind, t.name, hpa.metadata?.namespace);
+          if (!target) return [`${ref(hpa)}: scaleTargetRef ${t.kind}/${t.name} does not exist`];
+          return target.apiVersion === t.apiVersion
+            ? []
+            : [`${ref(hpa)}: scaleTargetRef apiVersion ${t.apiVersion}, target is ${target.apiVersion}`];
+        }),
   },
   {
     id: 'app-pdb',
     title: 'PodDisruptionBudget: maxUnavailable 1, unhealthyPodEvictionPolicy AlwaysAllow',
-    run: (objs) => withApp(objs, (w) => {
-      const pdb = findObject(objs, 'PodDisruptionBudget', APP_NAME, w.obj.metadata?.namespace);
-      if (!pdb) return ['no PodDisruptionBudget hello'];
-      const out = [];
-      if (pdb.spec?.maxUnavailable !== 1) out.push(`PDB maxUnavailable ${pdb.spec?.maxUnavailable}`);
-      if (pdb.spec?.minAvailable !== undefined) out.push('PDB sets minAvailable');
-      if (pdb.spec?.unhealthyPodEvictionPolicy !== 'AlwaysAllow') out.push(`PDB unhealthyPodEvictionPolicy ${pdb.spec?.unhealthyPodEvictionPolicy}`);
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w) => {
+        const pdb = findObject(objs, 'PodDisruptionBudget', APP_NAME, w.obj.metadata?.namespace);
+        if (!pdb) return ['no PodDisruptionBudget hello'];
+        const out = [];
+        if (pdb.spec?.maxUnavailable !== 1) out.push(`PDB maxUnavailable ${pdb.spec?.maxUnavailable}`);
+        if (pdb.spec?.minAvailable !== undefined) out.push('PDB sets minAvailable');
+        if (pdb.spec?.unhealthyPodEvictionPolicy !== 'AlwaysAllow')
+          out.push(`PDB unhealthyPodEvictionPolicy ${pdb.spec?.unhealthyPodEvictionPolicy}`);
+        return out;
+      }),
   },
   {
     id: 'pdb-below-hpa-min',
     title: 'at the HPA minimum the PDB still allows one eviction (minAvailable < HPA min), or drains hang',
-    run: (objs) => withApp(objs, (w) => {
-      const hpa = hpaFor(objs, w);
-      const min = hpa?.spec?.minReplicas ?? w.obj.spec?.replicas ?? 1;
-      return objs.filter((o) => o.kind === 'PodDisruptionBudget' && o.metadata?.namespace === w.obj.metadata?.namespace && selectorMatches(o.spec?.selector, w.podMeta.labels))
-        .flatMap((pdb) => {
-          const allowed = allowedDisruptions(pdb, min);
-          return allowed >= 1 ? [] : [`${ref(pdb)} allows ${allowed} evictions at ${min} replicas`];
-        });
-    }),
+    run: (objs) =>
+      withApp(objs, (w) => {
+        const hpa = hpaFor(objs, w);
+        const min = hpa?.spec?.minReplicas ?? w.obj.spec?.replicas ?? 1;
+        return objs
+          .filter(
+            (o) =>
+              o.kind === 'PodDisruptionBudget' &&
+              o.metadata?.namespace === w.obj.metadata?.namespace &&
+              selectorMatches(o.spec?.selector, w.podMeta.labels),
+          )
+          .flatMap((pdb) => {
+            const allowed = allowedDisruptions(pdb, min);
+            return allowed >= 1 ? [] : [`${ref(pdb)} allows ${allowed} evictions at ${min} replicas`];
+          });
+      }),
   },
   {
     id: 'pdb-selects-pods',
     title: 'every PodDisruptionBudget selects pods of a workload',
-    run: (objs) => objs.filter((o) => o.kind === 'PodDisruptionBudget')
-      .flatMap((pdb) => (selectsSomePod(objs, pdb.spec?.selector, pdb.metadata?.namespace) ? [] : [`${ref(pdb)} selects no pod`])),
+    run: (objs) =>
+      objs
+        .filter((o) => o.kind === 'PodDisruptionBudget')
+        .flatMap((pdb) =>
+          selectsSomePod(objs, pdb.spec?.selector, pdb.metadata?.namespace)
+            ? []
+            : [`${ref(pdb)} selects no pod`],
+        ),
   },
   {
     id: 'service-selects-pods',
     title: 'every Service with a selector selects pods of a workload',
-    run: (objs) => objs.filter((o) => o.kind === 'Service' && o.spec?.selector)
-      .flatMap((svc) => (selectsSomePod(objs, { matchLabels: svc.spec.selector }, svc.metadata?.namespace) ? [] : [`${ref(svc)} selects no pod`])),
+    run: (objs) =>
+      objs
+        .filter((o) => o.kind === 'Service' && o.spec?.selector)
+        .flatMap((svc) =>
+          selectsSomePod(objs, { matchLabels: svc.spec.selector }, svc.metadata?.namespace)
+            ? []
+            : [`${ref(svc)} selects no pod`],
+        ),
   },
   {
     id: 'networkpolicy-selects-pods',
     title: 'every NetworkPolicy selects pods of a workload',
-    run: (objs) => objs.filter((o) => o.kind === 'NetworkPolicy')
-      .flatMap((np) => (selectsSomePod(objs, np.spec?.podSelector, np.metadata?.namespace) ? [] : [`${ref(np)} selects no pod`])),
+    run: (objs) =>
+      objs
+        .filter((o) => o.kind === 'NetworkPolicy')
+        .flatMap((np) =>
+          selectsSomePod(objs, np.spec?.podSelector, np.metadata?.namespace)
+            ? []
+            : [`${ref(np)} selects no pod`],
+        ),
   },
   {
     id: 'app-networkpolicy',
     title: 'NetworkPolicy: ingress only on the app port, only from private (VPC) ranges; no egress',
-    run: (objs) => withApp(objs, (w, c) => {
-      const np = findObject(objs, 'NetworkPolicy', APP_NAME, w.obj.metadata?.namespace);
-      if (!np) return ['no NetworkPolicy hello'];
-      const out = [];
-      const types = np.spec?.policyTypes ?? [];
-      if (!types.includes('Ingress') || !types.includes('Egress')) out.push(`policyTypes ${JSON.stringify(types)} (need Ingress and Egress)`);
-      if ((np.spec?.egress ?? []).length > 0) out.push('egress rules present (the server needs none)');
-      const appPort = findPort(c, 'http')?.containerPort;
-      const ingress = np.spec?.ingress ?? [];
-      if (ingress.length === 0) out.push('no ingress rule');
-      for (const [i, rule] of ingress.entries()) {
-        const ports = rule.ports ?? [];
-        if (ports.length === 0) out.push(`ingress[${i}] allows every port`);
-        for (const p of ports) if (p.port !== appPort && p.port !== 'http') out.push(`ingress[${i}] port ${p.port} is not the app port ${appPort}`);
-        const from = rule.from ?? [];
-        if (from.length === 0) out.push(`ingress[${i}] allows every source`);
-        for (const f of from) {
-          if (!f.ipBlock) {
-            out.push(`ingress[${i}] has a pod/namespace selector source`);
-            continue;
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const np = findObject(objs, 'NetworkPolicy', APP_NAME, w.obj.metadata?.namespace);
+        if (!np) return ['no NetworkPolicy hello'];
+        const out = [];
+        const types = np.spec?.policyTypes ?? [];
+        if (!types.includes('Ingress') || !types.includes('Egress'))
+          out.push(`policyTypes ${JSON.stringify(types)} (need Ingress and Egress)`);
+        if ((np.spec?.egress ?? []).length > 0) out.push('egress rules present (the server needs none)');
+        const appPort = findPort(c, 'http')?.containerPort;
+        const ingress = np.spec?.ingress ?? [];
+        if (ingress.length === 0) out.push('no ingress rule');
+        for (const [i, rule] of ingress.entries()) {
+          const ports = rule.ports ?? [];
+          if (ports.length === 0) out.push(`ingress[${i}] allows every port`);
+          for (const p of ports)
+            if (p.port !== appPort && p.port !== 'http')
+              out.push(`ingress[${i}] port ${p.port} is not the app port ${appPort}`);
+          const from = rule.from ?? [];
+          if (from.length === 0) out.push(`ingress[${i}] allows every source`);
+          for (const f of from) {
+            if (!f.ipBlock) {
+              out.push(`ingress[${i}] has a pod/namespace selector source`);
+              continue;
+            }
+            const cidr = parseCidr(f.ipBlock.cidr);
+            if (!cidr || !cidr.canonical)
+              out.push(`ingress[${i}] cidr ${f.ipBlock.cidr} is not a canonical IPv4 CIDR`);
+            else if (f.ipBlock.cidr === PLACEHOLDER_CIDR)
+              out.push(`ingress[${i}] still has the base's placeholder ${PLACEHOLDER_CIDR}`);
+            else if (!isPrivate(cidr))
+              out.push(`ingress[${i}] cidr ${f.ipBlock.cidr} is not inside a private (VPC) range`);
           }
-          const cidr = parseCidr(f.ipBlock.cidr);
-          if (!cidr || !cidr.canonical) out.push(`ingress[${i}] cidr ${f.ipBlock.cidr} is not a canonical IPv4 CIDR`);
-          else if (f.ipBlock.cidr === PLACEHOLDER_CIDR) out.push(`ingress[${i}] still has the base's placeholder ${PLACEHOLDER_CIDR}`);
-          else if (!isPrivate(cidr)) out.push(`ingress[${i}] cidr ${f.ipBlock.cidr} is not inside a private (VPC) range`);
         }
-      }
-      return out;
-    }),
+        return out;
+      }),
   },
   {
     id: 'service-contract',
@@ -616,100 +816,145 @@ const appChecks = [
   {
     id: 'node-port-range',
     title: 'node ports lie in 30000-32767',
-    run: (objs) => objs.filter((o) => o.kind === 'Service').flatMap((svc) => (svc.spec?.ports ?? [])
-      .filter((p) => p.nodePort !== undefined && !(isInt(p.nodePort) && p.nodePort >= 30000 && p.nodePort <= 32767))
-      .map((p) => `${ref(svc)}: nodePort ${p.nodePort} outside 30000-32767`)),
+    run: (objs) =>
+      objs
+        .filter((o) => o.kind === 'Service')
+        .flatMap((svc) =>
+          (svc.spec?.ports ?? [])
+            .filter(
+              (p) =>
+                p.nodePort !== undefined &&
+                !(isInt(p.nodePort) && p.nodePort >= 30000 && p.nodePort <= 32767),
+            )
+            .map((p) => `${ref(svc)}: nodePort ${p.nodePort} outside 30000-32767`),
+        ),
   },
   {
     id: 'app-run-as-ids',
     title: `the server runs as UID/GID ${APP_USER} (the image's user)`,
-    run: (objs) => withApp(objs, (w, c) => {
-      const uid = c.securityContext?.runAsUser ?? w.podSpec.securityContext?.runAsUser;
-      const gid = c.securityContext?.runAsGroup ?? w.podSpec.securityContext?.runAsGroup;
-      const out = [];
-      if (uid !== APP_USER) out.push(`runAsUser ${uid}`);
-      if (gid !== APP_USER) out.push(`runAsGroup ${gid}`);
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const uid = c.securityContext?.runAsUser ?? w.podSpec.securityContext?.runAsUser;
+        const gid = c.securityContext?.runAsGroup ?? w.podSpec.securityContext?.runAsGroup;
+        const out = [];
+        if (uid !== APP_USER) out.push(`runAsUser ${uid}`);
+        if (gid !== APP_USER) out.push(`runAsGroup ${gid}`);
+        return out;
+      }),
   },
   {
     id: 'app-service-account-token',
     title: 'no API token: automountServiceAccountToken false on the ServiceAccount and the pod',
-    run: (objs) => withApp(objs, (w) => {
-      const out = [];
-      if (w.podSpec.automountServiceAccountToken !== false) out.push('pod automountServiceAccountToken is not false');
-      const sa = findObject(objs, 'ServiceAccount', w.podSpec.serviceAccountName, w.obj.metadata?.namespace);
-      if (sa && sa.automountServiceAccountToken !== false) out.push(`ServiceAccount ${sa.metadata.name} automountServiceAccountToken is not false`);
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w) => {
+        const out = [];
+        if (w.podSpec.automountServiceAccountToken !== false)
+          out.push('pod automountServiceAccountToken is not false');
+        const sa = findObject(
+          objs,
+          'ServiceAccount',
+          w.podSpec.serviceAccountName,
+          w.obj.metadata?.namespace,
+        );
+        if (sa && sa.automountServiceAccountToken !== false)
+          out.push(`ServiceAccount ${sa.metadata.name} automountServiceAccountToken is not false`);
+        return out;
+      }),
   },
   {
     id: 'app-no-service-links',
     title: 'enableServiceLinks: false (the Service "hello" would inject HELLO_PORT=tcp://...)',
-    run: (objs) => withApp(objs, (w) => (w.podSpec.enableServiceLinks === false ? [] : ['enableServiceLinks is not false'])),
+    run: (objs) =>
+      withApp(objs, (w) =>
+        w.podSpec.enableServiceLinks === false ? [] : ['enableServiceLinks is not false'],
+      ),
   },
   {
     id: 'app-probes',
     title: 'httpGet probes: startup, readiness /readyz, liveness /healthz',
-    run: (objs) => withApp(objs, (w, c) => {
-      const out = [];
-      if (!c.startupProbe?.httpGet) out.push('no httpGet startupProbe');
-      if (c.readinessProbe?.httpGet?.path !== '/readyz') out.push(`readinessProbe is not httpGet /readyz`);
-      if (c.livenessProbe?.httpGet?.path !== '/healthz') out.push(`livenessProbe is not httpGet /healthz (a draining pod's /readyz is 503 and must not be restarted)`);
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const out = [];
+        if (!c.startupProbe?.httpGet) out.push('no httpGet startupProbe');
+        if (c.readinessProbe?.httpGet?.path !== '/readyz') out.push(`readinessProbe is not httpGet /readyz`);
+        if (c.livenessProbe?.httpGet?.path !== '/healthz')
+          out.push(
+            `livenessProbe is not httpGet /healthz (a draining pod's /readyz is 503 and must not be restarted)`,
+          );
+        return out;
+      }),
   },
   {
     id: 'app-topology',
     title: 'spread over zones (maxSkew 1) and preferably over nodes',
-    run: (objs) => withApp(objs, (w) => {
-      const out = [];
-      const tsc = (w.podSpec.topologySpreadConstraints ?? []).find((t) => t.topologyKey === ZONE_KEY);
-      if (!tsc) out.push(`no topologySpreadConstraint over ${ZONE_KEY}`);
-      else {
-        if (tsc.maxSkew !== 1) out.push(`zone maxSkew ${tsc.maxSkew}`);
-        if (!selectorMatches(tsc.labelSelector, w.podMeta.labels)) out.push('zone spread labelSelector does not select the pods');
-      }
-      const anti = (w.podSpec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
-        .find((p) => p.podAffinityTerm?.topologyKey === HOST_KEY && selectorMatches(p.podAffinityTerm.labelSelector, w.podMeta.labels));
-      if (!anti) out.push(`no preferred pod anti-affinity over ${HOST_KEY}`);
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w) => {
+        const out = [];
+        const tsc = (w.podSpec.topologySpreadConstraints ?? []).find((t) => t.topologyKey === ZONE_KEY);
+        if (!tsc) out.push(`no topologySpreadConstraint over ${ZONE_KEY}`);
+        else {
+          if (tsc.maxSkew !== 1) out.push(`zone maxSkew ${tsc.maxSkew}`);
+          if (!selectorMatches(tsc.labelSelector, w.podMeta.labels))
+            out.push('zone spread labelSelector does not select the pods');
+        }
+        const anti = (
+          w.podSpec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []
+        ).find(
+          (p) =>
+            p.podAffinityTerm?.topologyKey === HOST_KEY &&
+            selectorMatches(p.podAffinityTerm.labelSelector, w.podMeta.labels),
+        );
+        if (!anti) out.push(`no preferred pod anti-affinity over ${HOST_KEY}`);
+        return out;
+      }),
   },
   {
     id: 'app-rolling-update',
     title: 'rolling update with no capacity loss: maxUnavailable 0, maxSurge 1, minReadySeconds > 0',
-    run: (objs) => withApp(objs, (w) => {
-      const s = w.obj.spec ?? {};
-      const out = [];
-      if (!(isInt(s.minReadySeconds) && s.minReadySeconds > 0)) out.push(`minReadySeconds ${s.minReadySeconds}`);
-      if (w.obj.kind === 'StatefulSet') {
-        if ((s.updateStrategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') out.push(`updateStrategy ${s.updateStrategy.type}`);
+    run: (objs) =>
+      withApp(objs, (w) => {
+        const s = w.obj.spec ?? {};
+        const out = [];
+        if (!(isInt(s.minReadySeconds) && s.minReadySeconds > 0))
+          out.push(`minReadySeconds ${s.minReadySeconds}`);
+        if (w.obj.kind === 'StatefulSet') {
+          if ((s.updateStrategy?.type ?? 'RollingUpdate') !== 'RollingUpdate')
+            out.push(`updateStrategy ${s.updateStrategy.type}`);
+          return out;
+        }
+        if (s.strategy?.type !== 'RollingUpdate') out.push(`strategy ${s.strategy?.type}`);
+        if (s.strategy?.rollingUpdate?.maxUnavailable !== 0)
+          out.push(`maxUnavailable ${s.strategy?.rollingUpdate?.maxUnavailable}`);
+        if (s.strategy?.rollingUpdate?.maxSurge !== 1)
+          out.push(`maxSurge ${s.strategy?.rollingUpdate?.maxSurge}`);
         return out;
-      }
-      if (s.strategy?.type !== 'RollingUpdate') out.push(`strategy ${s.strategy?.type}`);
-      if (s.strategy?.rollingUpdate?.maxUnavailable !== 0) out.push(`maxUnavailable ${s.strategy?.rollingUpdate?.maxUnavailable}`);
-      if (s.strategy?.rollingUpdate?.maxSurge !== 1) out.push(`maxSurge ${s.strategy?.rollingUpdate?.maxSurge}`);
-      return out;
-    }),
+      }),
   },
   {
     id: 'app-prestop-sleep',
     title: 'preStop uses the built-in sleep action (the image has no shell)',
-    run: (objs) => withApp(objs, (w, c) => {
-      const pre = c.lifecycle?.preStop;
-      if (!pre) return ['no preStop hook'];
-      if (pre.exec) return ['preStop exec needs a shell/binary the image does not have'];
-      return isInt(pre.sleep?.seconds) && pre.sleep.seconds > 0 ? [] : ['preStop is not a sleep of > 0 seconds'];
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const pre = c.lifecycle?.preStop;
+        if (!pre) return ['no preStop hook'];
+        if (pre.exec) return ['preStop exec needs a shell/binary the image does not have'];
+        return isInt(pre.sleep?.seconds) && pre.sleep.seconds > 0
+          ? []
+          : ['preStop is not a sleep of > 0 seconds'];
+      }),
   },
   {
     id: 'prestop-covers-endpoint-propagation',
     title: `preStop sleep >= ${ENDPOINT_PROPAGATION_BUDGET} s, the budget for a deleted pod's endpoint removal to reach every node (then SIGTERM)`,
-    run: (objs) => withApp(objs, (w, c) => {
-      const pre = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
-      return pre >= ENDPOINT_PROPAGATION_BUDGET ? [] : [`preStop sleep ${pre} s < ${ENDPOINT_PROPAGATION_BUDGET} s: nodes may still send new connections after SIGTERM`];
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const pre = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+        return pre >= ENDPOINT_PROPAGATION_BUDGET
+          ? []
+          : [
+              `preStop sleep ${pre} s < ${ENDPOINT_PROPAGATION_BUDGET} s: nodes may still send new connections after SIGTERM`,
+            ];
+      }),
   },
   {
     id: 'drain-outlasts-alb-reuse',
@@ -719,51 +964,66 @@ const appChecks = [
   {
     id: 'grace-period-arithmetic',
     title: 'preStop sleep + drain delay + shutdown timeout < terminationGracePeriodSeconds',
-    run: (objs) => withApp(objs, (w, c) => {
-      const { drain, shutdown } = appSettings(objs, w, c);
-      const pre = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
-      const grace = w.podSpec.terminationGracePeriodSeconds ?? 30;
-      if (Number.isNaN(drain) || Number.isNaN(shutdown)) return ['HELLO_DRAIN_DELAY / HELLO_SHUTDOWN_TIMEOUT not resolvable'];
-      const total = pre + drain + shutdown;
-      return total < grace ? [] : [`preStop ${pre} + drain ${drain} + shutdown ${shutdown} = ${total} >= terminationGracePeriodSeconds ${grace}`];
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const { drain, shutdown } = appSettings(objs, w, c);
+        const pre = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+        const grace = w.podSpec.terminationGracePeriodSeconds ?? 30;
+        if (Number.isNaN(drain) || Number.isNaN(shutdown))
+          return ['HELLO_DRAIN_DELAY / HELLO_SHUTDOWN_TIMEOUT not resolvable'];
+        const total = pre + drain + shutdown;
+        return total < grace
+          ? []
+          : [
+              `preStop ${pre} + drain ${drain} + shutdown ${shutdown} = ${total} >= terminationGracePeriodSeconds ${grace}`,
+            ];
+      }),
   },
   {
     id: 'app-config-from-configmap',
     title: 'HELLO_* settings come from a ConfigMap, none inline',
-    run: (objs) => withApp(objs, (w, c) => {
-      const out = [];
-      const { sources } = appEnv(objs, w, c);
-      for (const e of c.env ?? []) if (e.name.startsWith('HELLO_') && !e.valueFrom?.configMapKeyRef) out.push(`env ${e.name} is not from a ConfigMap`);
-      for (const k of ['HELLO_PORT', 'HELLO_DRAIN_DELAY', 'HELLO_SHUTDOWN_TIMEOUT']) {
-        if (!String(sources[k] ?? '').startsWith('ConfigMap/')) out.push(`${k} does not come from a ConfigMap`);
-      }
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const out = [];
+        const { sources } = appEnv(objs, w, c);
+        for (const e of c.env ?? [])
+          if (e.name.startsWith('HELLO_') && !e.valueFrom?.configMapKeyRef)
+            out.push(`env ${e.name} is not from a ConfigMap`);
+        for (const k of ['HELLO_PORT', 'HELLO_DRAIN_DELAY', 'HELLO_SHUTDOWN_TIMEOUT']) {
+          if (!String(sources[k] ?? '').startsWith('ConfigMap/'))
+            out.push(`${k} does not come from a ConfigMap`);
+        }
+        return out;
+      }),
   },
   {
     id: 'app-port-consistent',
     title: 'HELLO_PORT = the "http" container port = the prometheus.io/port annotation',
-    run: (objs) => withApp(objs, (w, c) => {
-      const { port } = appSettings(objs, w, c);
-      const http = findPort(c, 'http');
-      const out = [];
-      if (!http) return ['no container port named http'];
-      if (port !== http.containerPort) out.push(`HELLO_PORT ${port} but port http is ${http.containerPort}`);
-      const ann = w.podMeta.annotations?.['prometheus.io/port'];
-      if (ann !== undefined && Number(ann) !== http.containerPort) out.push(`prometheus.io/port ${ann} but port http is ${http.containerPort}`);
-      if (http.containerPort !== APP_PORT) out.push(`port http is ${http.containerPort}, the contract says ${APP_PORT}`);
-      return out;
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const { port } = appSettings(objs, w, c);
+        const http = findPort(c, 'http');
+        const out = [];
+        if (!http) return ['no container port named http'];
+        if (port !== http.containerPort)
+          out.push(`HELLO_PORT ${port} but port http is ${http.containerPort}`);
+        const ann = w.podMeta.annotations?.['prometheus.io/port'];
+        if (ann !== undefined && Number(ann) !== http.containerPort)
+          out.push(`prometheus.io/port ${ann} but port http is ${http.containerPort}`);
+        if (http.containerPort !== APP_PORT)
+          out.push(`port http is ${http.containerPort}, the contract says ${APP_PORT}`);
+        return out;
+      }),
   },
   {
     id: 'app-idle-timeout',
     title: `HELLO_IDLE_TIMEOUT > the ALB's ${ALB_IDLE_TIMEOUT ?? 'unreadable'} s idle timeout (else the ALB reuses connections the server closed: 502s)`,
-    run: (objs) => withApp(objs, (w, c) => {
-      if (ALB_IDLE.error) return [ALB_IDLE.error];
-      const { idle } = appSettings(objs, w, c);
-      return idle > ALB_IDLE_TIMEOUT ? [] : [`HELLO_IDLE_TIMEOUT ${Number.isNaN(idle) ? 'unset' : idle}`];
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        if (ALB_IDLE.error) return [ALB_IDLE.error];
+        const { idle } = appSettings(objs, w, c);
+        return idle > ALB_IDLE_TIMEOUT ? [] : [`HELLO_IDLE_TIMEOUT ${Number.isNaN(idle) ? 'unset' : idle}`];
+      }),
   },
 ].map((c) => ({ ...c, profile: 'app' }));
 
@@ -774,17 +1034,22 @@ const overlayChecks = [
     id: 'aws-image-by-digest',
     profile: 'aws',
     title: 'on AWS the server image is pinned by digest',
-    run: (objs) => withApp(objs, (w, c) => (/^sha256:[0-9a-f]{64}$/.test(parseImage(c.image).digest ?? '')
-      ? [] : [`image ${c.image} is not pinned by digest`])),
+    run: (objs) =>
+      withApp(objs, (w, c) =>
+        /^sha256:[0-9a-f]{64}$/.test(parseImage(c.image).digest ?? '')
+          ? []
+          : [`image ${c.image} is not pinned by digest`],
+      ),
   },
   {
     id: 'local-image-version',
     profile: 'local',
     title: 'locally the server image is hello-server:<VERSION> (what `make image` builds)',
-    run: (objs) => withApp(objs, (w, c) => {
-      const want = `hello-server:${versionFile()}`;
-      return c.image === want ? [] : [`image ${c.image}, want ${want}`];
-    }),
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const want = `hello-server:${versionFile()}`;
+        return c.image === want ? [] : [`image ${c.image}, want ${want}`];
+      }),
   },
 ];
 
@@ -806,7 +1071,10 @@ export function caVersionViolations(objs, clusterMinor) {
     if (name !== CA_IMAGE) out.push(`image ${name} is not the upstream image`);
     const m = /^v(\d+\.\d+)\.\d+$/.exec(tag ?? '');
     if (!m) out.push(`tag ${tag} is not a release tag v<major>.<minor>.<patch>`);
-    else if (m[1] !== clusterMinor) out.push(`tag ${tag} is for Kubernetes ${m[1]}, the cluster runs ${clusterMinor} (deploy/terraform/variables.tf kubernetes_version)`);
+    else if (m[1] !== clusterMinor)
+      out.push(
+        `tag ${tag} is for Kubernetes ${m[1]}, the cluster runs ${clusterMinor} (deploy/terraform/variables.tf kubernetes_version)`,
+      );
     return out;
   });
 }
@@ -815,33 +1083,51 @@ const caChecks = [
   {
     id: 'ca-auto-discovery',
     title: 'AWS auto-discovery by the cluster tag; cluster name and region from ConfigMap cluster-autoscaler',
-    run: (objs) => withCa(objs, (d, c) => {
-      const args = [...(c.command ?? []), ...(c.args ?? [])];
-      const out = [];
-      if (!args.includes('--cloud-provider=aws')) out.push('no --cloud-provider=aws');
-      const want = '--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/$(CLUSTER_NAME)';
-      if (!args.includes(want)) out.push(`no ${want}`);
-      const fromCm = (name, key) => (c.env ?? []).some((e) => e.name === name && e.valueFrom?.configMapKeyRef?.name === 'cluster-autoscaler' && e.valueFrom.configMapKeyRef.key === key);
-      if (!fromCm('CLUSTER_NAME', 'cluster-name')) out.push('env CLUSTER_NAME is not ConfigMap cluster-autoscaler key cluster-name');
-      if (!fromCm('AWS_REGION', 'aws-region')) out.push('env AWS_REGION is not ConfigMap cluster-autoscaler key aws-region');
-      return out;
-    }),
+    run: (objs) =>
+      withCa(objs, (d, c) => {
+        const args = [...(c.command ?? []), ...(c.args ?? [])];
+        const out = [];
+        if (!args.includes('--cloud-provider=aws')) out.push('no --cloud-provider=aws');
+        const want =
+          '--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/$(CLUSTER_NAME)';
+        if (!args.includes(want)) out.push(`no ${want}`);
+        const fromCm = (name, key) =>
+          (c.env ?? []).some(
+            (e) =>
+              e.name === name &&
+              e.valueFrom?.configMapKeyRef?.name === 'cluster-autoscaler' &&
+              e.valueFrom.configMapKeyRef.key === key,
+          );
+        if (!fromCm('CLUSTER_NAME', 'cluster-name'))
+          out.push('env CLUSTER_NAME is not ConfigMap cluster-autoscaler key cluster-name');
+        if (!fromCm('AWS_REGION', 'aws-region'))
+          out.push('env AWS_REGION is not ConfigMap cluster-autoscaler key aws-region');
+        return out;
+      }),
   },
   {
     id: 'ca-version',
     title: `the autoscaler's minor version matches the Terraform default kubernetes_version (${CLUSTER_VERSION.minor ?? 'unreadable'})`,
-    run: (objs) => (CLUSTER_VERSION.error ? [CLUSTER_VERSION.error] : caVersionViolations(objs, CLUSTER_VERSION.minor)),
+    run: (objs) =>
+      CLUSTER_VERSION.error ? [CLUSTER_VERSION.error] : caVersionViolations(objs, CLUSTER_VERSION.minor),
   },
   {
     id: 'ca-pod-identity',
-    title: 'credentials by EKS Pod Identity: ServiceAccount kube-system/cluster-autoscaler without an IRSA role annotation',
-    run: (objs) => withCa(objs, (d) => {
-      const sa = findObject(objs, 'ServiceAccount', 'cluster-autoscaler', 'kube-system');
-      if (d.spec.template.spec.serviceAccountName !== 'cluster-autoscaler') return [`serviceAccountName ${d.spec.template.spec.serviceAccountName} (the Pod Identity association names cluster-autoscaler)`];
-      if (!sa) return ['no ServiceAccount kube-system/cluster-autoscaler'];
-      // IRSA's web identity variables come first in the SDK's credential chain and would shadow Pod Identity.
-      return sa.metadata.annotations?.['eks.amazonaws.com/role-arn'] ? ['ServiceAccount has an eks.amazonaws.com/role-arn (IRSA) annotation'] : [];
-    }),
+    title:
+      'credentials by EKS Pod Identity: ServiceAccount kube-system/cluster-autoscaler without an IRSA role annotation',
+    run: (objs) =>
+      withCa(objs, (d) => {
+        const sa = findObject(objs, 'ServiceAccount', 'cluster-autoscaler', 'kube-system');
+        if (d.spec.template.spec.serviceAccountName !== 'cluster-autoscaler')
+          return [
+            `serviceAccountName ${d.spec.template.spec.serviceAccountName} (the Pod Identity association names cluster-autoscaler)`,
+          ];
+        if (!sa) return ['no ServiceAccount kube-system/cluster-autoscaler'];
+        // IRSA's web identity variables come first in the SDK's credential chain and would shadow Pod Identity.
+        return sa.metadata.annotations?.['eks.amazonaws.com/role-arn']
+          ? ['ServiceAccount has an eks.amazonaws.com/role-arn (IRSA) annotation']
+          : [];
+      }),
   },
 ].map((c) => ({ ...c, profile: 'ca' }));
 
@@ -860,7 +1146,14 @@ const objectChecks = [
   },
 ].map((c) => ({ ...c, profile: 'all' }));
 
-export const CHECKS = [...objectChecks, ...pssChecks, ...workloadChecks, ...appChecks, ...overlayChecks, ...caChecks];
+export const CHECKS = [
+  ...objectChecks,
+  ...pssChecks,
+  ...workloadChecks,
+  ...appChecks,
+  ...overlayChecks,
+  ...caChecks,
+];
 
 /** Runs every check of the given profiles; returns [{id, title, violations}]. */
 export function runChecks(objects, profiles) {

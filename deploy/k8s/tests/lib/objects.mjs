@@ -1,14 +1,30 @@
 // Helpers shared by the checks and the pod contract: finding workloads, containers and the
 // environment a container will actually see.
 
-export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
-
-export const CLUSTER_SCOPED_KINDS = new Set([
-  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass',
-  'StorageClass', 'PersistentVolume', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration',
+export const WORKLOAD_KINDS = new Set([
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'CronJob',
+  'Pod',
 ]);
 
-export const ref = (o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
+export const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'StorageClass',
+  'PersistentVolume',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+]);
+
+export const ref = (o) =>
+  `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
 
 /** Every object that runs pods, with its pod template's metadata and spec. */
 export function workloads(objects) {
@@ -46,7 +62,10 @@ export function appWorkloads(objects) {
 
 export function findObject(objects, kind, name, namespace) {
   return objects.find(
-    (o) => o.kind === kind && o.metadata?.name === name && (namespace === undefined || (o.metadata?.namespace ?? undefined) === namespace),
+    (o) =>
+      o.kind === kind &&
+      o.metadata?.name === name &&
+      (namespace === undefined || (o.metadata?.namespace ?? undefined) === namespace),
   );
 }
 
@@ -83,7 +102,8 @@ export function resolveEnv(objects, namespace, container) {
     if (src.configMapRef) {
       const cm = configMap(src.configMapRef.name);
       if (!cm) {
-        if (!src.configMapRef.optional) problems.push(`envFrom ConfigMap ${src.configMapRef.name} does not exist`);
+        if (!src.configMapRef.optional)
+          problems.push(`envFrom ConfigMap ${src.configMapRef.name} does not exist`);
         continue;
       }
       for (const [k, v] of Object.entries(cm.data ?? {})) {
@@ -121,7 +141,10 @@ export function resolveEnv(objects, namespace, container) {
 
 /** A container port by name or number; undefined when it does not exist. */
 export function findPort(container, port) {
-  if (typeof port === 'number') return (container.ports ?? []).find((p) => p.containerPort === port) ?? { containerPort: port, implicit: true };
+  if (typeof port === 'number')
+    return (
+      (container.ports ?? []).find((p) => p.containerPort === port) ?? { containerPort: port, implicit: true }
+    );
   return (container.ports ?? []).find((p) => p.name === port);
 }
 
@@ -132,8 +155,16 @@ export function parseQuantity(q) {
   if (!m) return NaN;
   const n = Number(m[1]);
   const units = {
-    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
   };
   return Object.hasOwn(units, m[2]) ? n * units[m[2]] : NaN;
 }

@@ -40,18 +40,21 @@ export function podContract(objects) {
   const w = apps[0];
   const spec = w.podSpec;
   const problems = [];
-  if (containers(spec).length !== 1) problems.push('the pod must have exactly one container to be reproduced with docker run');
+  if (containers(spec).length !== 1)
+    problems.push('the pod must have exactly one container to be reproduced with docker run');
   const c = spec.containers?.[0] ?? {};
   const psc = spec.securityContext ?? {};
   const csc = c.securityContext ?? {};
   const { env, problems: envProblems } = resolveEnv(objects, w.obj.metadata?.namespace, c);
   problems.push(...envProblems);
-  for (const [k, v] of Object.entries(env)) if (v === undefined) problems.push(`env ${k} is only known at runtime`);
+  for (const [k, v] of Object.entries(env))
+    if (v === undefined) problems.push(`env ${k} is only known at runtime`);
   if (c.command || c.args) problems.push('command/args are not modelled (the image entrypoint is used)');
   if ((c.volumeMounts ?? []).length > 0) problems.push('volume mounts are not modelled');
   const uid = csc.runAsUser ?? psc.runAsUser;
   const gid = csc.runAsGroup ?? psc.runAsGroup;
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) problems.push('runAsUser/runAsGroup must be set explicitly');
+  if (!Number.isInteger(uid) || !Number.isInteger(gid))
+    problems.push('runAsUser/runAsGroup must be set explicitly');
   const startup = probe(c, 'startupProbe', problems);
   const readiness = probe(c, 'readinessProbe', problems);
   const liveness = probe(c, 'livenessProbe', problems);
@@ -59,7 +62,8 @@ export function podContract(objects) {
   if (!Number.isInteger(preStop)) problems.push('preStop is not a sleep action');
   const drainDelay = Number(env.HELLO_DRAIN_DELAY);
   const shutdownTimeout = Number(env.HELLO_SHUTDOWN_TIMEOUT);
-  if (!Number.isFinite(drainDelay) || !Number.isFinite(shutdownTimeout)) problems.push('HELLO_DRAIN_DELAY/HELLO_SHUTDOWN_TIMEOUT unresolved');
+  if (!Number.isFinite(drainDelay) || !Number.isFinite(shutdownTimeout))
+    problems.push('HELLO_DRAIN_DELAY/HELLO_SHUTDOWN_TIMEOUT unresolved');
   if (problems.length > 0) throw new Error(`cannot model the pod: ${problems.join('; ')}`);
   const memory = c.resources?.limits?.memory;
   return {
@@ -89,7 +93,8 @@ export function dockerRunArgs(contract) {
   for (const cap of contract.capDrop) args.push('--cap-drop', cap);
   for (const cap of contract.capAdd) args.push('--cap-add', cap);
   if (contract.noNewPrivileges) args.push('--security-opt', 'no-new-privileges');
-  if (contract.memoryLimitBytes !== undefined) args.push('--memory', String(Math.floor(contract.memoryLimitBytes)));
+  if (contract.memoryLimitBytes !== undefined)
+    args.push('--memory', String(Math.floor(contract.memoryLimitBytes)));
   for (const [k, v] of Object.entries(contract.env).sort()) args.push('--env', `${k}=${v}`);
   return args;
 }

@@ -3,14 +3,20 @@
 const NODE_SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) [\d.]+$/;
 
 function indent(text, prefix = '    ') {
-  return String(text).split('\n').map((l) => prefix + l).join('\n');
+  return String(text)
+    .split('\n')
+    .map((l) => prefix + l)
+    .join('\n');
 }
 
 function describeError(error) {
   const cause = error?.cause ?? error;
   if (cause?.code === 'ERR_ASSERTION' || cause?.name === 'AssertionError') return cause.message;
   // The first frames locate the failure; the runner's own frames below them are noise.
-  return String(cause?.stack ?? cause?.message ?? cause).split('\n').slice(0, 6).join('\n');
+  return String(cause?.stack ?? cause?.message ?? cause)
+    .split('\n')
+    .slice(0, 6)
+    .join('\n');
 }
 
 export default async function* reporter(source) {

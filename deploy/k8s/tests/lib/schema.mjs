@@ -16,7 +16,9 @@ const require = createRequire(import.meta.url);
 /** apps/v1 + Deployment -> the kubernetes-models class, or undefined. */
 function modelClass(apiVersion, kind) {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : [null, apiVersion];
-  const modulePath = group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
+  const modulePath = group
+    ? `kubernetes-models/${group}/${version}/${kind}`
+    : `kubernetes-models/${version}/${kind}`;
   try {
     return require(modulePath)[kind];
   } catch {
@@ -67,7 +69,8 @@ export function unknownFields(obj) {
   const typed = loadYaml(JSON.stringify(obj));
   // An unknown kind falls back to a generic object that keeps everything: that must not pass.
   const typeName = typed?.constructor?.name ?? '';
-  if (!/^V\d/.test(typeName)) return [`${obj.apiVersion} ${obj.kind} is not a typed API kind (${typeName || 'untyped'})`];
+  if (!/^V\d/.test(typeName))
+    return [`${obj.apiVersion} ${obj.kind} is not a typed API kind (${typeName || 'untyped'})`];
   const back = YAML.parse(dumpYaml(typed));
   const out = [];
   diff(obj, back, '', out);

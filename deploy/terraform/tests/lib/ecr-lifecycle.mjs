@@ -25,57 +25,78 @@
 // and, for an index, the digests of its platform manifests.
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const TAG_STATUS = ["tagged", "untagged", "any"];
-const COUNT_TYPES = ["imageCountMoreThan", "sinceImagePushed"];
-const NOT_MODELLED_COUNT_TYPES = ["sinceImagePulled", "sinceImageTransitioned"];
+const TAG_STATUS = ['tagged', 'untagged', 'any'];
+const COUNT_TYPES = ['imageCountMoreThan', 'sinceImagePushed'];
+const NOT_MODELLED_COUNT_TYPES = ['sinceImagePulled', 'sinceImageTransitioned'];
 
 // The documented constraints on a policy; a list of messages, empty when ECR would accept it.
 export function validate(policy) {
   const errs = [];
   const rules = policy?.rules;
-  if (!Array.isArray(rules) || rules.length === 0) return ["a policy needs a non-empty rules list"];
+  if (!Array.isArray(rules) || rules.length === 0) return ['a policy needs a non-empty rules list'];
   const priorities = rules.map((r) => r.rulePriority);
-  if (new Set(priorities).size !== priorities.length) errs.push("rulePriority values must be unique");
+  if (new Set(priorities).size !== priorities.length) errs.push('rulePriority values must be unique');
   const byPriority = [...rules].sort((a, b) => a.rulePriority - b.rulePriority);
-  const untagged = rules.filter((r) => r.selection?.tagStatus === "untagged");
-  if (untagged.length > 1) errs.push("only one rule may select untagged images");
-  const any = byPriority.findIndex((r) => r.selection?.tagStatus === "any");
-  if (any >= 0 && any !== byPriority.length - 1) errs.push('a rule with tagStatus "any" must have the highest rulePriority');
+  const untagged = rules.filter((r) => r.selection?.tagStatus === 'untagged');
+  if (untagged.length > 1) errs.push('only one rule may select untagged images');
+  const any = byPriority.findIndex((r) => r.selection?.tagStatus === 'any');
+  if (any >= 0 && any !== byPriority.length - 1)
+    errs.push('a rule with tagStatus "any" must have the highest rulePriority');
   for (const r of rules) {
     const at = `rule ${r.rulePriority}`;
     const s = r.selection ?? {};
-    if (!Number.isInteger(r.rulePriority) || r.rulePriority < 1) errs.push(`${at}: rulePriority must be a positive integer`);
+    if (!Number.isInteger(r.rulePriority) || r.rulePriority < 1)
+      errs.push(`${at}: rulePriority must be a positive integer`);
     if (!TAG_STATUS.includes(s.tagStatus)) errs.push(`${at}: tagStatus must be tagged, untagged or any`);
     const hasPrefix = Array.isArray(s.tagPrefixList);
     const hasPattern = Array.isArray(s.tagPatternList);
-    if (s.tagStatus === "tagged" && hasPrefix === hasPattern) errs.push(`${at}: a tagged rule needs exactly one of tagPrefixList and tagPatternList`);
-    if (s.tagStatus !== "tagged" && (hasPrefix || hasPattern)) errs.push(`${at}: only a tagged rule may list tags`);
-    for (const list of [s.tagPrefixList, s.tagPatternList]) if (list && (list.length === 0 || !list.every((t) => typeof t === "string" && t.length > 0))) errs.push(`${at}: tag lists must hold non-empty strings`);
-    for (const p of s.tagPatternList ?? []) if ((p.match(/\*/g) ?? []).length > 4) errs.push(`${at}: ${p} has more than 4 wildcards`);
-    if (NOT_MODELLED_COUNT_TYPES.includes(s.countType) || s.storageClass !== undefined || r.action?.type === "transition") {
+    if (s.tagStatus === 'tagged' && hasPrefix === hasPattern)
+      errs.push(`${at}: a tagged rule needs exactly one of tagPrefixList and tagPatternList`);
+    if (s.tagStatus !== 'tagged' && (hasPrefix || hasPattern))
+      errs.push(`${at}: only a tagged rule may list tags`);
+    for (const list of [s.tagPrefixList, s.tagPatternList])
+      if (list && (list.length === 0 || !list.every((t) => typeof t === 'string' && t.length > 0)))
+        errs.push(`${at}: tag lists must hold non-empty strings`);
+    for (const p of s.tagPatternList ?? [])
+      if ((p.match(/\*/g) ?? []).length > 4) errs.push(`${at}: ${p} has more than 4 wildcards`);
+    if (
+      NOT_MODELLED_COUNT_TYPES.includes(s.countType) ||
+      s.storageClass !== undefined ||
+      r.action?.type === 'transition'
+    ) {
       errs.push(`${at}: ${s.countType}, storage classes and transitions are not modelled`);
-    } else if (!COUNT_TYPES.includes(s.countType)) errs.push(`${at}: countType must be imageCountMoreThan or sinceImagePushed`);
-    if (s.countType === "sinceImagePushed" && s.countUnit !== "days") errs.push(`${at}: sinceImagePushed needs countUnit "days"`);
-    if (s.countType === "imageCountMoreThan" && s.countUnit !== undefined) errs.push(`${at}: countUnit is only for sinceImagePushed`);
-    if (!Number.isInteger(s.countNumber) || s.countNumber < 1) errs.push(`${at}: countNumber must be a positive integer`);
-    if (r.action?.type !== "expire") errs.push(`${at}: the action must be expire`);
+    } else if (!COUNT_TYPES.includes(s.countType))
+      errs.push(`${at}: countType must be imageCountMoreThan or sinceImagePushed`);
+    if (s.countType === 'sinceImagePushed' && s.countUnit !== 'days')
+      errs.push(`${at}: sinceImagePushed needs countUnit "days"`);
+    if (s.countType === 'imageCountMoreThan' && s.countUnit !== undefined)
+      errs.push(`${at}: countUnit is only for sinceImagePushed`);
+    if (!Number.isInteger(s.countNumber) || s.countNumber < 1)
+      errs.push(`${at}: countNumber must be a positive integer`);
+    if (r.action?.type !== 'expire') errs.push(`${at}: the action must be expire`);
   }
   return errs;
 }
 
 function globToRegExp(pattern) {
-  return new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 function selects(selection, image) {
   const tags = [...image.tags];
   switch (selection.tagStatus) {
-    case "untagged":
+    case 'untagged':
       return tags.length === 0;
-    case "any":
+    case 'any':
       return true;
-    case "tagged":
-      if (selection.tagPrefixList) return selection.tagPrefixList.every((prefix) => tags.some((t) => t.startsWith(prefix)));
+    case 'tagged':
+      if (selection.tagPrefixList)
+        return selection.tagPrefixList.every((prefix) => tags.some((t) => t.startsWith(prefix)));
       return selection.tagPatternList.every((pattern) => tags.some((t) => globToRegExp(pattern).test(t)));
     default:
       return false;
@@ -86,16 +107,23 @@ function selects(selection, image) {
 // (milliseconds), with the rule that expires each.
 export function evaluate(policy, images, now) {
   const errs = validate(policy);
-  if (errs.length) throw new Error(`ECR would reject this lifecycle policy: ${errs.join("; ")}`);
+  if (errs.length) throw new Error(`ECR would reject this lifecycle policy: ${errs.join('; ')}`);
   const rules = [...policy.rules].sort((a, b) => a.rulePriority - b.rulePriority);
   const seenByHigher = new Set();
   const expired = new Map(); // digest -> rulePriority
   for (const rule of rules) {
     const s = rule.selection;
     // Newest push first; the order of equal push times is not documented, digest breaks ties.
-    const selected = images.filter((img) => selects(s, img)).sort((a, b) => b.pushedAt - a.pushedAt || (a.digest < b.digest ? -1 : 1));
-    const candidates = s.countType === "imageCountMoreThan" ? selected.slice(s.countNumber) : selected.filter((img) => now - img.pushedAt > s.countNumber * DAY_MS);
-    for (const img of candidates) if (!seenByHigher.has(img.digest) && !expired.has(img.digest)) expired.set(img.digest, rule.rulePriority);
+    const selected = images
+      .filter((img) => selects(s, img))
+      .sort((a, b) => b.pushedAt - a.pushedAt || (a.digest < b.digest ? -1 : 1));
+    const candidates =
+      s.countType === 'imageCountMoreThan'
+        ? selected.slice(s.countNumber)
+        : selected.filter((img) => now - img.pushedAt > s.countNumber * DAY_MS);
+    for (const img of candidates)
+      if (!seenByHigher.has(img.digest) && !expired.has(img.digest))
+        expired.set(img.digest, rule.rulePriority);
     for (const img of selected) seenByHigher.add(img.digest);
   }
   return expired;
@@ -104,7 +132,12 @@ export function evaluate(policy, images, now) {
 // A repository: pushes of image indexes (each with one platform manifest per architecture),
 // tags with ECR's mutability rules, and lifecycle runs that delete what the policy expires.
 export class Repository {
-  constructor({ policy, mutability = "IMMUTABLE", mutableTagPatterns = [], platforms = ["linux/amd64", "linux/arm64"] }) {
+  constructor({
+    policy,
+    mutability = 'IMMUTABLE',
+    mutableTagPatterns = [],
+    platforms = ['linux/amd64', 'linux/arm64'],
+  }) {
     this.policy = policy;
     this.mutability = mutability;
     this.mutable = mutableTagPatterns.map(globToRegExp);
@@ -115,8 +148,9 @@ export class Repository {
 
   // Pushes an index tagged `tag` at time `at`; returns its digest.
   push(name, tag, at) {
-    const children = this.platforms.map((p) => `sha256:${name}-${p.replace("/", "-")}`);
-    for (const digest of children) this.images.set(digest, { digest, tags: new Set(), pushedAt: at, parent: `sha256:${name}` });
+    const children = this.platforms.map((p) => `sha256:${name}-${p.replace('/', '-')}`);
+    for (const digest of children)
+      this.images.set(digest, { digest, tags: new Set(), pushedAt: at, parent: `sha256:${name}` });
     const digest = `sha256:${name}`;
     this.images.set(digest, { digest, tags: new Set(), pushedAt: at, children });
     this.tag(digest, tag);
@@ -124,8 +158,8 @@ export class Repository {
   }
 
   tagIsMutable(tag) {
-    if (this.mutability === "MUTABLE") return true;
-    if (this.mutability === "IMMUTABLE_WITH_EXCLUSION") return this.mutable.some((re) => re.test(tag));
+    if (this.mutability === 'MUTABLE') return true;
+    if (this.mutability === 'IMMUTABLE_WITH_EXCLUSION') return this.mutable.some((re) => re.test(tag));
     return false;
   }
 
@@ -136,7 +170,8 @@ export class Repository {
     if (!image) throw new Error(`ImageNotFoundException: ${digest} is not in the repository`);
     for (const other of this.images.values()) {
       if (other !== image && other.tags.has(tag)) {
-        if (!this.tagIsMutable(tag)) throw new Error(`ImageTagAlreadyExistsException: ${tag} names ${other.digest}`);
+        if (!this.tagIsMutable(tag))
+          throw new Error(`ImageTagAlreadyExistsException: ${tag} names ${other.digest}`);
         other.tags.delete(tag);
       }
     }
@@ -168,9 +203,11 @@ export const DAY = DAY_MS;
 // Renders registry/lifecycle-policy.json.tftpl the way templatefile() does for the arguments
 // given; refuses template directives, which this renderer does not implement.
 export function renderTemplate(text, args) {
-  if (text.includes("%{")) throw new Error("template directives (%{ ... }) are not supported by this renderer");
+  if (text.includes('%{'))
+    throw new Error('template directives (%{ ... }) are not supported by this renderer');
   return text.replace(/\$\{\s*([A-Za-z_][\w]*)\s*\}/g, (_, name) => {
-    if (!(name in args)) throw new Error(`the template uses \${${name}}, which the templatefile() call does not pass`);
+    if (!(name in args))
+      throw new Error(`the template uses \${${name}}, which the templatefile() call does not pass`);
     return String(args[name]);
   });
 }
