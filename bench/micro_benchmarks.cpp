@@ -149,8 +149,8 @@ BENCHMARK(format_date);
 void count_request_metrics(benchmark::State& state) {
   hello::WorkerMetrics metrics;
   for (auto _ : state) {
-    metrics.count_request(hello::MethodLabel::get, 200);
-    metrics.observe_duration(20'000, 1);
+    metrics.count_request(hello::Endpoint::root, hello::MethodLabel::get, 200);
+    metrics.observe_duration(hello::Endpoint::root, 20'000, 1);
     benchmark::ClobberMemory();
   }
   count_requests(state, 1, 0);
@@ -161,8 +161,8 @@ BENCHMARK(count_request_metrics);
 // figures from the cache), and reading the process figures afresh.
 void render_metrics_page(benchmark::State& state) {
   hello::MetricsRegistry registry{2, hello::BuildLabels{"1.0.0", "0123456789abcdef0123456789abcdef01234567"}};
-  registry.worker(0).count_request(hello::MethodLabel::get, 200);
-  registry.worker(1).count_request(hello::MethodLabel::get, 404);
+  registry.worker(0).count_request(hello::Endpoint::root, hello::MethodLabel::get, 200);
+  registry.worker(1).count_request(hello::Endpoint::not_found, hello::MethodLabel::get, 404);
   hello::CachedProcessStats process;
   std::string page;
   for (auto _ : state) {

@@ -117,6 +117,16 @@ constexpr std::array options{
              config.port = static_cast<std::uint16_t>(*parsed);
              return std::nullopt;
            }},
+    Option{"--metrics-port", "HELLO_METRICS_PORT", "PORT",
+           "TCP port that serves /metrics, and only it (0: any free port); must differ from --port", "9102",
+           [](Config& config, std::string_view value) -> std::optional<std::string> {
+             auto parsed = parse_unsigned(value, 0, 65'535);
+             if (!parsed) {
+               return "expected an integer from 0 to 65535";
+             }
+             config.metrics_port = static_cast<std::uint16_t>(*parsed);
+             return std::nullopt;
+           }},
     Option{"--threads", "HELLO_THREADS", "N",
            "worker threads, one event loop each (0: CPUs available, cgroup quota included)", "0",
            [](Config& config, std::string_view value) -> std::optional<std::string> {
@@ -217,7 +227,7 @@ std::string usage_text() {
       "Usage: hello-server [OPTION]...\n"
       "       hello-server --probe URL\n"
       "\n"
-      "Serves \"Hello, world!\" over HTTP/1.1 with /healthz, /readyz, /metrics and /version.\n"
+      "Serves \"Hello, world!\" over HTTP/1.1 with /healthz, /readyz and /version; /metrics on a port of its own.\n"
       "\n"
       "Options (each can also be set with the environment variable shown; flags win):\n";
   for (const auto& option : options) {
@@ -297,6 +307,11 @@ ConfigResult parse_config(std::span<const char* const> args, const EnvLookup& en
     if (auto problem = option.set(config, value)) {
       return error("invalid value '" + std::string{value} + "' for " + source + ": " + *problem);
     }
+  }
+  // Port 0 picks a free port for each, which never coincide.
+  if (config.metrics_port == config.port && config.port != 0) {
+    return error("the metrics port and the application port are both " + std::to_string(config.port) +
+                 "; give --metrics-port (HELLO_METRICS_PORT) another port");
   }
   return config;
 }

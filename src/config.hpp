@@ -17,6 +17,8 @@ enum class LogFormat : std::uint8_t { json, text };
 struct Config {
   std::string address = "0.0.0.0";
   std::uint16_t port = 8080;
+  // /metrics only: a port the load balancer never forwards to.
+  std::uint16_t metrics_port = 9102;
   unsigned threads = 0;  // 0: one per CPU available to the process
   std::chrono::milliseconds drain_delay{5'000};
   std::chrono::milliseconds shutdown_timeout{20'000};

@@ -7,7 +7,7 @@
 namespace hello {
 
 HttpSession::Answer HttpSession::decide(const ParsedHead& head, std::string_view target,
-                                        const SessionContext& context) {
+                                        const SessionContext& context) const {
   Answer answer;
   answer.method = method_label(head.method);
   answer.with_body = head.method != HTTP_HEAD;
@@ -18,7 +18,11 @@ HttpSession::Answer HttpSession::decide(const ParsedHead& head, std::string_view
   // keeping a connection for when no endpoint takes a body.
   answer.must_close = head.upgrade || head.chunked;
 
-  const auto endpoint = route(target);
+  auto endpoint = route(target);
+  if ((endpoint == Endpoint::metrics) != (port_ == Port::metrics)) {
+    endpoint = Endpoint::not_found;
+  }
+  answer.route = endpoint;
   const auto& responses = context.responses;
   if (endpoint == Endpoint::not_found) {
     answer.response = &responses.not_found;
@@ -54,13 +58,13 @@ constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // Each answer is timed from when its request became readable, or from the
 // previous answer of the same batch (when the request was parsed), to now.
-void observe_latency(SessionContext& context) {
+void observe_latency(SessionContext& context, Endpoint route) {
   if (context.clock_ns == nullptr) {
     return;
   }
   const auto now = context.clock_ns();
   context.metrics.observe_duration(
-      static_cast<std::uint64_t>(std::max<std::int64_t>(now - context.request_start_ns, 0)), 1);
+      route, static_cast<std::uint64_t>(std::max<std::int64_t>(now - context.request_start_ns, 0)), 1);
   context.request_start_ns = now;
 }
 
@@ -78,17 +82,17 @@ void HttpSession::answer(const Answer& answer, SessionContext& context, std::str
     context.metrics_page.render(context.scratch);
     append_response(out, 200, prometheus_text, context.scratch, context.date, connection, answer.with_body);
   }
-  context.metrics.count_request(answer.method, answer.status());
-  observe_latency(context);
+  context.metrics.count_request(answer.route, answer.method, answer.status());
+  observe_latency(context, answer.route);
   ++result.responses;
   result.close = close;
   result.client_done = !answer.keep_alive;
 }
 
-void HttpSession::reject(const Rejection& rejection, MethodLabel method, SessionContext& context, std::string& out,
-                         ConsumeResult& result) {
+void HttpSession::reject(const Rejection& rejection, MethodLabel method, Endpoint route, SessionContext& context,
+                         std::string& out, ConsumeResult& result) {
   append_response(out, context.responses.for_status(rejection.status), context.date, ConnectionHeader::close, true);
-  context.metrics.count_request(method, rejection.status);
+  context.metrics.count_request(route, method, rejection.status);
   context.metrics.count_rejection(rejection_reason(rejection.status));
   ++result.responses;
   result.close = true;
@@ -103,7 +107,7 @@ bool HttpSession::append_timeout_response(SessionContext& context, std::string& 
     return false;
   }
   ConsumeResult ignored;
-  reject(timeout_rejection, MethodLabel::other, context, out, ignored);
+  reject(timeout_rejection, MethodLabel::other, Endpoint::not_found, context, out, ignored);
   return true;
 }
 
@@ -134,7 +138,8 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
       std::size_t used = 0;
       const auto status = parser_.parse_body(rest, used);
       if (status == ParseStatus::rejected) {
-        reject({parser_.reject_status(), parser_.reject_reason()}, pending_.method, context, out, result);
+        reject({parser_.reject_status(), parser_.reject_reason()}, pending_.method, pending_.route, context, out,
+               result);
         break;
       }
       offset += used;
@@ -157,7 +162,8 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
       break;
     }
     if (scanned == ScanStatus::rejected) {
-      reject({scanner_.reject_status(), scanner_.reject_reason()}, MethodLabel::other, context, out, result);
+      reject({scanner_.reject_status(), scanner_.reject_reason()}, MethodLabel::other, Endpoint::not_found, context,
+             out, result);
       break;
     }
     const auto head_start = scanner_.head_start();
@@ -165,7 +171,8 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
     const auto target = scanner_.target(rest);
     const auto parsed = parser_.parse_head(rest.substr(head_start, head_size - head_start));
     if (parsed == ParseStatus::rejected) {
-      reject({parser_.reject_status(), parser_.reject_reason()}, MethodLabel::other, context, out, result);
+      reject({parser_.reject_status(), parser_.reject_reason()}, MethodLabel::other, Endpoint::not_found, context, out,
+             result);
       break;
     }
     pending_ = decide(parser_.head(), target, context);

@@ -10,6 +10,7 @@
 #include "request_head_scanner.hpp"
 #include "request_parser.hpp"
 #include "response.hpp"
+#include "router.hpp"
 
 namespace hello {
 
@@ -80,6 +81,12 @@ struct ConsumeResult {
   Rejection rejection;  // the request this call rejected, if any
 };
 
+// Which listener a connection came from: the application port serves every
+// endpoint but /metrics, the metrics port /metrics alone (anything else is
+// 404 there), so that a load balancer that forwards the application port
+// can never reach the metrics.
+enum class Port : std::uint8_t { application, metrics };
+
 // The HTTP/1.1 protocol of one connection, without any I/O: bytes in,
 // responses out. Pipelined requests are answered in order, as many in one
 // call as the output limit allows.
@@ -97,17 +104,19 @@ class HttpSession {
   // Answers 408 to a request that did not arrive in time; false if none began.
   bool append_timeout_response(SessionContext& context, std::string& out);
 
-  // Ready for a new connection.
-  void reset() {
+  // Ready for a new connection, from the listener on `port`.
+  void reset(Port port = Port::application) {
     scanner_.reset();
     pending_ = {};
     reading_body_ = false;
+    port_ = port;
   }
 
  private:
   struct Answer {
     const PreparedResponse* response = nullptr;  // null: render /metrics
     MethodLabel method = MethodLabel::get;
+    Endpoint route = Endpoint::not_found;
     bool with_body = true;
     bool keep_alive = true;
     bool http10 = false;
@@ -116,9 +125,9 @@ class HttpSession {
     [[nodiscard]] int status() const { return response != nullptr ? response->status : 200; }
   };
 
-  [[nodiscard]] static Answer decide(const ParsedHead& head, std::string_view target, const SessionContext& context);
+  [[nodiscard]] Answer decide(const ParsedHead& head, std::string_view target, const SessionContext& context) const;
   static void answer(const Answer& answer, SessionContext& context, std::string& out, ConsumeResult& result);
-  void reject(const Rejection& rejection, MethodLabel method, SessionContext& context, std::string& out,
+  void reject(const Rejection& rejection, MethodLabel method, Endpoint route, SessionContext& context, std::string& out,
               ConsumeResult& result);
   // After a head that announces a body with "Expect: 100-continue": true
   // when the body will be read (100 Continue is sent), false when the answer
@@ -130,6 +139,7 @@ class HttpSession {
   Answer pending_;
   std::size_t output_per_call_;
   bool reading_body_ = false;
+  Port port_ = Port::application;
 };
 
 }  // namespace hello

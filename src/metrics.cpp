@@ -84,6 +84,13 @@ MethodLabel method_label(llhttp_method_t method) {
   }
 }
 
+std::string_view route_label(Endpoint endpoint) {
+  static constexpr std::array<std::string_view, route_label_count> names{"/",        "/healthz", "/readyz",
+                                                                         "/metrics", "/version", "other"};
+  static_assert(static_cast<std::size_t>(Endpoint::not_found) + 1 == route_label_count);
+  return names[static_cast<std::size_t>(endpoint)];
+}
+
 std::string_view to_string(MethodLabel method) {
   static constexpr std::array<std::string_view, method_label_count> names{"GET",    "HEAD",  "POST",    "PUT",
                                                                           "DELETE", "PATCH", "OPTIONS", "OTHER"};
@@ -125,14 +132,15 @@ std::size_t status_index(int status) {
   return status_index(500);
 }
 
-void WorkerMetrics::observe_duration(std::uint64_t nanoseconds, std::uint64_t count) {
+void WorkerMetrics::observe_duration(Endpoint route, std::uint64_t nanoseconds, std::uint64_t count) {
   std::size_t bucket = 0;
   while (bucket < duration_bucket_bounds_ns.size() && nanoseconds > duration_bucket_bounds_ns[bucket]) {
     ++bucket;
   }
-  duration_buckets[bucket].add(count);
-  duration_count.add(count);
-  duration_sum_ns.add(nanoseconds * count);
+  auto& histogram = durations[static_cast<std::size_t>(route)];
+  histogram.buckets[bucket].add(count);
+  histogram.count.add(count);
+  histogram.sum_ns.add(nanoseconds * count);
 }
 
 MetricsRegistry::MetricsRegistry(std::size_t workers, BuildLabels build) : build_(build) {
@@ -143,55 +151,76 @@ MetricsRegistry::MetricsRegistry(std::size_t workers, BuildLabels build) : build
 }
 
 void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool ready) const {
-  header(out, "http_requests_total", "counter", "HTTP requests answered, by method and status code.");
-  for (std::size_t m = 0; m < method_label_count; ++m) {
-    for (std::size_t s = 0; s < counted_statuses.size(); ++s) {
-      std::uint64_t total = 0;
-      for (const auto& worker : workers_) {
-        total += worker->requests[m][s].value();
+  header(out, "http_requests_total", "counter", "HTTP requests answered, by route, method and status code.");
+  for (std::size_t r = 0; r < route_label_count; ++r) {
+    const auto route = static_cast<Endpoint>(r);
+    for (std::size_t m = 0; m < method_label_count; ++m) {
+      for (std::size_t s = 0; s < counted_statuses.size(); ++s) {
+        std::uint64_t total = 0;
+        for (const auto& worker : workers_) {
+          total += worker->requests[r][m][s].value();
+        }
+        // Series appear once they count something, except the one every
+        // dashboard divides by, which exists from the start.
+        const bool always =
+            route == Endpoint::root && m == static_cast<std::size_t>(MethodLabel::get) && counted_statuses[s] == 200;
+        if (total == 0 && !always) {
+          continue;
+        }
+        out += "http_requests_total{method=\"";
+        out += to_string(static_cast<MethodLabel>(m));
+        out += "\",code=\"";
+        append_number(out, counted_statuses[s]);
+        out += "\",route=\"";
+        out += route_label(route);
+        out += "\"} ";
+        append_number(out, total);
+        out += '\n';
       }
-      // Series appear once they count something, except the one every
-      // dashboard divides by, which exists from the start.
-      const bool always = m == static_cast<std::size_t>(MethodLabel::get) && counted_statuses[s] == 200;
-      if (total == 0 && !always) {
-        continue;
-      }
-      out += "http_requests_total{method=\"";
-      out += to_string(static_cast<MethodLabel>(m));
-      out += "\",code=\"";
-      append_number(out, counted_statuses[s]);
-      out += "\"} ";
-      append_number(out, total);
-      out += '\n';
     }
   }
 
   header(out, "http_request_duration_seconds", "histogram",
          "Time from when a request could be read (or, pipelined, from the answer before it) to its response being "
-         "queued, in seconds.");
-  std::uint64_t cumulative = 0;
-  std::uint64_t count = 0;
-  std::uint64_t sum_ns = 0;
-  for (const auto& worker : workers_) {
-    count += worker->duration_count.value();
-    sum_ns += worker->duration_sum_ns.value();
-  }
-  for (std::size_t b = 0; b <= duration_bucket_bounds_ns.size(); ++b) {
+         "queued, in seconds, by route.");
+  for (std::size_t r = 0; r < route_label_count; ++r) {
+    const auto route = static_cast<Endpoint>(r);
+    std::uint64_t count = 0;
+    std::uint64_t sum_ns = 0;
     for (const auto& worker : workers_) {
-      cumulative += worker->duration_buckets[b].value();
+      count += worker->durations[r].count.value();
+      sum_ns += worker->durations[r].sum_ns.value();
     }
-    out += "http_request_duration_seconds_bucket{le=\"";
-    out += b < duration_bucket_labels.size() ? duration_bucket_labels[b] : std::string_view{"+Inf"};
+    // Like the counters: a route's histogram appears once it has timed a
+    // request, the application route's from the start.
+    if (count == 0 && route != Endpoint::root) {
+      continue;
+    }
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b <= duration_bucket_bounds_ns.size(); ++b) {
+      for (const auto& worker : workers_) {
+        cumulative += worker->durations[r].buckets[b].value();
+      }
+      out += "http_request_duration_seconds_bucket{route=\"";
+      out += route_label(route);
+      out += "\",le=\"";
+      out += b < duration_bucket_labels.size() ? duration_bucket_labels[b] : std::string_view{"+Inf"};
+      out += "\"} ";
+      // Counters are read one after another while workers keep counting, so
+      // the +Inf bucket is taken as the largest of what was seen.
+      append_number(out, b == duration_bucket_bounds_ns.size() ? std::max(cumulative, count) : cumulative);
+      out += '\n';
+    }
+    out += "http_request_duration_seconds_sum{route=\"";
+    out += route_label(route);
     out += "\"} ";
-    // Counters are read one after another while workers keep counting, so
-    // the +Inf bucket is taken as the largest of what was seen.
-    append_number(out, b == duration_bucket_bounds_ns.size() ? std::max(cumulative, count) : cumulative);
+    append_seconds_from_ns(out, sum_ns);
+    out += "\nhttp_request_duration_seconds_count{route=\"";
+    out += route_label(route);
+    out += "\"} ";
+    append_number(out, std::max(cumulative, count));
     out += '\n';
   }
-  out += "http_request_duration_seconds_sum ";
-  append_seconds_from_ns(out, sum_ns);
-  out += '\n';
-  sample(out, "http_request_duration_seconds_count", std::max(cumulative, count));
 
   std::int64_t active = 0;
   std::uint64_t accepted = 0;

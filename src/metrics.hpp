@@ -11,12 +11,19 @@
 
 #include <llhttp.h>
 
+#include "router.hpp"
+
 namespace hello {
 
 enum class MethodLabel : std::uint8_t { get, head, post, put, delete_, patch, options, other };
 inline constexpr std::size_t method_label_count = 8;
 [[nodiscard]] MethodLabel method_label(llhttp_method_t method);
 [[nodiscard]] std::string_view to_string(MethodLabel method);
+
+// The route label: one value per endpoint, "other" for every path that is
+// none of them (and for requests refused before their path was known).
+inline constexpr std::size_t route_label_count = 6;
+[[nodiscard]] std::string_view route_label(Endpoint endpoint);
 
 // Every status this server sends; anything else is counted as 500.
 inline constexpr std::array<int, 11> counted_statuses{200, 400, 404, 405, 408, 413, 414, 431, 500, 501, 503};
@@ -65,24 +72,32 @@ class Gauge {
   std::atomic<std::int64_t> value_{0};
 };
 
-// One per worker thread, on its own cache lines; summed at scrape time.
-struct alignas(64) WorkerMetrics {
-  std::array<std::array<Counter, counted_statuses.size()>, method_label_count> requests{};
+// The latency histogram of one route.
+struct DurationHistogram {
   // Per bucket, not cumulative; the last one counts what exceeds every bound.
-  std::array<Counter, duration_bucket_bounds_ns.size() + 1> duration_buckets{};
-  Counter duration_count;
-  Counter duration_sum_ns;
+  std::array<Counter, duration_bucket_bounds_ns.size() + 1> buckets{};
+  Counter count;
+  Counter sum_ns;
+};
+
+// One per worker thread, on its own cache lines; summed at scrape time.
+// Fixed arrays indexed by label values: counting allocates nothing, and a
+// scrape reads the same number of counters however many connections exist.
+struct alignas(64) WorkerMetrics {
+  using StatusCounters = std::array<Counter, counted_statuses.size()>;
+  std::array<std::array<StatusCounters, method_label_count>, route_label_count> requests{};
+  std::array<DurationHistogram, route_label_count> durations{};
   Gauge connections_active;
   Counter connections_accepted;
   Counter connections_refused;
   std::array<Counter, rejection_reason_count> rejections{};
 
-  void count_request(MethodLabel method, int status) {
-    requests[static_cast<std::size_t>(method)][status_index(status)].add();
+  void count_request(Endpoint route, MethodLabel method, int status) {
+    requests[static_cast<std::size_t>(route)][static_cast<std::size_t>(method)][status_index(status)].add();
   }
   void count_rejection(RejectionReason reason) { rejections[static_cast<std::size_t>(reason)].add(); }
-  // `count` requests that each took `nanoseconds`.
-  void observe_duration(std::uint64_t nanoseconds, std::uint64_t count);
+  // `count` requests to `route` that each took `nanoseconds`.
+  void observe_duration(Endpoint route, std::uint64_t nanoseconds, std::uint64_t count);
 };
 
 // The process_* figures; one that could not be read is left out of the

@@ -149,6 +149,12 @@ int run_server(const Config& config, const Logger& logger) {
     return 1;
   }
   auto listener = std::move(std::get<Listener>(opened));
+  auto opened_metrics = open_listener(config.address, config.metrics_port);
+  if (auto* problem = std::get_if<std::string>(&opened_metrics)) {
+    logger.error("cannot listen on the metrics port", {{"error", *problem}});
+    return 1;
+  }
+  auto metrics_listener = std::move(std::get<Listener>(opened_metrics));
 
   const unsigned threads = config.threads != 0 ? config.threads : available_cpus();
   CachedProcessStats process_stats;
@@ -157,8 +163,16 @@ int run_server(const Config& config, const Logger& logger) {
   const ResponseCatalog responses{build::version, build::revision};
   MetricsRegistry metrics{threads, BuildLabels{build::version, build::revision}};
   ServerState state;
-  const WorkerShared shared{
-      config, logger, responses, metrics, process_stats, state, listener.fd.get(), max_connections, workers_done.get()};
+  const WorkerShared shared{config,
+                            logger,
+                            responses,
+                            metrics,
+                            process_stats,
+                            state,
+                            listener.fd.get(),
+                            metrics_listener.fd.get(),
+                            max_connections,
+                            workers_done.get()};
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads_running;
@@ -190,6 +204,7 @@ int run_server(const Config& config, const Logger& logger) {
   state.ready.store(true);
   logger.info("listening", {{"address", config.address},
                             {"port", static_cast<unsigned>(listener.port)},
+                            {"metrics_port", static_cast<unsigned>(metrics_listener.port)},
                             {"threads", threads},
                             {"max_connections", max_connections},
                             {"drain_delay_s", seconds(config.drain_delay)},
@@ -222,6 +237,7 @@ int run_server(const Config& config, const Logger& logger) {
       // Every worker has taken what was queued; from now on connection
       // attempts are refused instead of waiting in a queue nobody reads.
       listener.fd.reset();
+      metrics_listener.fd.reset();
       logger.info("shutdown: listener closed", {{"open_connections", state.open_connections.load()}});
     }
     const auto left = deadline - Clock::now();
@@ -242,6 +258,7 @@ int run_server(const Config& config, const Logger& logger) {
     thread.join();
   }
   listener.fd.reset();
+  metrics_listener.fd.reset();
   logger.info("stopped", {{"exit_code", status}});
   return status;
 }

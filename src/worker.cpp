@@ -43,10 +43,11 @@ constexpr std::size_t ready_list_reserve = 256;
 constexpr std::int64_t linger_ms = 2000;
 constexpr std::uint64_t linger_max_bytes = std::uint64_t{1} << 20U;
 
-// epoll data for the two descriptors that are not connections; connection
+// epoll data for the descriptors that are not connections; connection
 // pointers are never this small.
 constexpr std::uint64_t listener_token = 0;
 constexpr std::uint64_t wake_token = 1;
+constexpr std::uint64_t metrics_listener_token = 2;
 
 std::int64_t to_ms(const timespec& ts) { return ts.tv_sec * 1000 + ts.tv_nsec / 1'000'000; }
 std::int64_t to_ns(const timespec& ts) { return ts.tv_sec * 1'000'000'000 + ts.tv_nsec; }
@@ -195,7 +196,11 @@ void Worker::run() {
     for (int i = 0; i < ready; ++i) {
       const auto& event = events[static_cast<std::size_t>(i)];
       if (event.data.u64 == listener_token) {
-        accept_connections();
+        accept_connections(shared_.listen_fd, Port::application);
+        continue;
+      }
+      if (event.data.u64 == metrics_listener_token) {
+        accept_connections(shared_.metrics_listen_fd, Port::metrics);
         continue;
       }
       if (event.data.u64 == wake_token) {
@@ -256,7 +261,7 @@ void Worker::handle_commands() {
     if (listening_) {
       // Take what already waits in the accept queue: closing the listener
       // would reset those connections.
-      accept_connections();
+      accept_all();
       pause_accepting();
     }
     accepting_ = false;
@@ -278,6 +283,7 @@ void Worker::handle_commands() {
 void Worker::pause_accepting() {
   if (listening_) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, shared_.listen_fd, nullptr);
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, shared_.metrics_listen_fd, nullptr);
     listening_ = false;
   }
 }
@@ -290,19 +296,32 @@ void Worker::resume_accepting() {
   // Exclusive: one connection wakes one worker, not all of them.
   event.events = EPOLLIN | EPOLLEXCLUSIVE;
   event.data.u64 = listener_token;
-  listening_ = ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared_.listen_fd, &event) == 0;
+  const bool application = ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared_.listen_fd, &event) == 0;
+  event.data.u64 = metrics_listener_token;
+  const bool metrics = ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared_.metrics_listen_fd, &event) == 0;
+  listening_ = application && metrics;
+  if (!listening_) {
+    // Both or neither, so that pausing and resuming stay symmetric.
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, shared_.listen_fd, nullptr);
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, shared_.metrics_listen_fd, nullptr);
+  }
 }
 
-Worker::Connection& Worker::acquire_connection(int fd) {
+void Worker::accept_all() {
+  accept_connections(shared_.listen_fd, Port::application);
+  accept_connections(shared_.metrics_listen_fd, Port::metrics);
+}
+
+Worker::Connection& Worker::acquire_connection(int fd, Port port) {
   Connection* connection = nullptr;
   if (!spare_.empty()) {
     connection = spare_.back();
     spare_.pop_back();
-    connection->session.reset();
   } else {
     connections_.push_back(std::make_unique<Connection>(SessionLimits{}));
     connection = connections_.back().get();
   }
+  connection->session.reset(port);
   connection->fd.reset(fd);
   await_bytes(*connection);
   connection->discarded = 0;
@@ -326,9 +345,9 @@ Worker::Connection& Worker::acquire_connection(int fd) {
   return *connection;
 }
 
-void Worker::accept_connections() {
+void Worker::accept_connections(int listen_fd, Port port) {
   for (int i = 0; i < accepts_per_wakeup; ++i) {
-    const int fd = ::accept4(shared_.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) {
         continue;
@@ -350,7 +369,7 @@ void Worker::accept_connections() {
       refuse(fd);
       continue;
     }
-    auto& connection = acquire_connection(fd);
+    auto& connection = acquire_connection(fd, port);
     metrics_.connections_accepted.add();
     metrics_.connections_active.add(1);
     // With TCP_DEFER_ACCEPT the first request is usually already here, so it

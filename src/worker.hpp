@@ -38,13 +38,15 @@ struct WorkerShared {
   MetricsRegistry& metrics;
   CachedProcessStats& process_stats;
   ServerState& state;
-  int listen_fd;
+  int listen_fd;          // the application port
+  int metrics_listen_fd;  // the metrics port
   unsigned max_connections;
   int notify_fd;  // eventfd: a worker stopped accepting or finished
 };
 
 // One event loop on one thread: accepts connections from the shared
-// listening socket (EPOLLEXCLUSIVE wakes one worker per connection) and
+// listening sockets, the application's and the metrics' (EPOLLEXCLUSIVE
+// wakes one worker per connection), and
 // serves them until told to stop. Each connection gets a bounded turn per
 // loop iteration (one read, one limited batch of answers); one with work
 // left waits on a ready list served after the events, so no connection can
@@ -77,7 +79,8 @@ class Worker {
 
   void command(unsigned bit);
   void handle_commands();
-  void accept_connections();
+  void accept_connections(int listen_fd, Port port);
+  void accept_all();
   void refuse(int fd);
   void pause_accepting();
   void resume_accepting();
@@ -98,7 +101,7 @@ class Worker {
   void close_connection(Connection& connection);
   void expire(Connection& connection);
   void log_rejection(const Connection& connection, const Rejection& rejection) const;
-  Connection& acquire_connection(int fd);
+  Connection& acquire_connection(int fd, Port port);
   void recycle_closed();
   void sweep_timeouts();
   void refresh_clock();

@@ -33,7 +33,8 @@ std::int64_t fake_clock() {
   return now += 1000;
 }
 
-Run deliver(std::string_view input, std::string_view piece_sizes, const hello::SessionLimits& limits) {
+Run deliver(std::string_view input, std::string_view piece_sizes, const hello::SessionLimits& limits,
+            hello::Port port) {
   static const hello::ResponseCatalog responses{"0.0.0", "fuzz"};
   hello::WorkerMetrics metrics;
   FixedPage page;
@@ -42,6 +43,7 @@ Run deliver(std::string_view input, std::string_view piece_sizes, const hello::S
   hello::SessionContext context{responses, metrics, page,        scratch, "Thu, 01 Jan 1970 00:00:00 GMT",
                                 ready,     false,   &fake_clock, 0};
   hello::HttpSession session{limits};
+  session.reset(port);
   Run run;
   std::string pending;
   std::size_t at = 0;
@@ -99,8 +101,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     limits.head = hello::HeadLimits{.max_request_line = 64, .max_header_bytes = 256, .max_header_count = 6};
     limits.max_body_bytes = 512;
   }
-  const auto whole = deliver(input, {}, limits);
-  const auto pieces = deliver(input, piece_sizes.empty() ? std::string_view{"\x01"} : piece_sizes, limits);
+  // Half the inputs as the metrics port sees them (only /metrics routes).
+  const auto port = size % 4 >= 2 ? hello::Port::metrics : hello::Port::application;
+  const auto whole = deliver(input, {}, limits, port);
+  const auto pieces = deliver(input, piece_sizes.empty() ? std::string_view{"\x01"} : piece_sizes, limits, port);
   if (whole.out != pieces.out || whole.responses != pieces.responses || whole.closed != pieces.closed) {
     std::abort();
   }

@@ -48,6 +48,7 @@ TEST(Config, Defaults) {
   const auto config = config_of(Parse{}());
   EXPECT_EQ(config.address, "0.0.0.0");
   EXPECT_EQ(config.port, 8080);
+  EXPECT_EQ(config.metrics_port, 9102);
   EXPECT_EQ(config.threads, 0U);
   EXPECT_EQ(config.drain_delay, 5s);
   EXPECT_EQ(config.shutdown_timeout, 20s);
@@ -82,6 +83,25 @@ TEST(Config, EnvironmentFillsWhatFlagsDoNotSet) {
   EXPECT_EQ(config.port, 1);
   EXPECT_EQ(config.threads, 4U);
   EXPECT_EQ(config.drain_delay, 250ms);
+}
+
+TEST(Config, MetricsPortFromFlagOrEnvironment) {
+  EXPECT_EQ(config_of(Parse{{"--metrics-port", "9200"}}()).metrics_port, 9200);
+  EXPECT_EQ(config_of(Parse{{}, {{"HELLO_METRICS_PORT", "9300"}}}()).metrics_port, 9300);
+  // Port 0 for both: each gets a free port of its own.
+  const auto any = config_of(Parse{{"--port", "0", "--metrics-port", "0"}}());
+  EXPECT_EQ(any.port, 0);
+  EXPECT_EQ(any.metrics_port, 0);
+}
+
+TEST(Config, MetricsPortMustDifferFromTheApplicationPort) {
+  const auto same_result = Parse{{"--port", "9000", "--metrics-port", "9000"}}();
+  const auto& same = exit_of(same_result);
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.message.find("both 9000"), std::string::npos) << same.message;
+  const auto default_result = Parse{{}, {{"HELLO_PORT", "9102"}}}();
+  EXPECT_EQ(exit_of(default_result).exit_code, 2);
+  EXPECT_EQ(exit_of(Parse{{"--metrics-port", "70000"}}()).exit_code, 2);
 }
 
 TEST(Config, EmptyEnvironmentValueCountsAsUnset) {
@@ -140,6 +160,8 @@ TEST(Config, UsageListsEveryOptionWithItsVariable) {
                            "HELLO_ADDRESS",
                            "--port",
                            "HELLO_PORT",
+                           "--metrics-port",
+                           "HELLO_METRICS_PORT",
                            "--threads",
                            "HELLO_THREADS",
                            "--drain-delay",

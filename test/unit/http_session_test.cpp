@@ -157,7 +157,24 @@ TEST_F(HttpSessionTest, ClientThatAsksToCloseAndSendsMoreIsNotDone) {
   EXPECT_EQ(result.responses, 1U);
 }
 
+TEST_F(HttpSessionTest, MetricsPageIsNotServedOnTheApplicationPort) {
+  feed("GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(page.renders, 0);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_EQ(metrics.requests[static_cast<std::size_t>(Endpoint::not_found)][0][status_index(404)].value(), 1U);
+}
+
+TEST_F(HttpSessionTest, MetricsPortServesTheMetricsPageAlone) {
+  session.reset(Port::metrics);
+  feed("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(count(out, "HTTP/1.1 404 Not Found\r\n"), 2U);
+  out.clear();
+  feed("GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(metrics.requests[static_cast<std::size_t>(Endpoint::metrics)][0][status_index(200)].value(), 1U);
+}
+
 TEST_F(HttpSessionTest, MetricsPageIsRenderedPerRequest) {
+  session.reset(Port::metrics);
   feed("GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(page.renders, 1);
   EXPECT_NE(out.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 5\r\n"),
@@ -194,7 +211,11 @@ TEST_F(HttpSessionTest, CountsRequestsByMethodAndStatus) {
       "GET / HTTP/1.1\r\nHost: h\r\n\r\nHEAD / HTTP/1.1\r\nHost: h\r\n\r\nPUT / HTTP/1.1\r\nHost: h\r\n\r\n"
       "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
   auto value = [&](MethodLabel method, int status) {
-    return metrics.requests[static_cast<std::size_t>(method)][status_index(status)].value();
+    std::uint64_t total = 0;
+    for (const auto& route : metrics.requests) {
+      total += route[static_cast<std::size_t>(method)][status_index(status)].value();
+    }
+    return total;
   };
   EXPECT_EQ(value(MethodLabel::get, 200), 1U);
   EXPECT_EQ(value(MethodLabel::head, 200), 1U);
@@ -313,9 +334,10 @@ TEST_F(HttpSessionTest, EachPipelinedRequestIsTimedOnItsOwn) {
   feed("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
   // Each answer reads the clock once: every request took 1 µs, not the
   // batch's 3 µs.
-  EXPECT_EQ(metrics.duration_count.value(), 3U);
-  EXPECT_EQ(metrics.duration_sum_ns.value(), 3'000U);
-  EXPECT_EQ(metrics.duration_buckets[0].value(), 3U);
+  const auto& root = metrics.durations[static_cast<std::size_t>(Endpoint::root)];
+  EXPECT_EQ(root.count.value(), 3U);
+  EXPECT_EQ(root.sum_ns.value(), 3'000U);
+  EXPECT_EQ(root.buckets[0].value(), 3U);
 }
 
 }  // namespace

@@ -31,39 +31,63 @@ std::string render(const MetricsRegistry& registry, bool ready = true) {
 
 TEST(Metrics, SumsCountersAcrossWorkers) {
   MetricsRegistry registry{2, {"1.0.0", "abc"}};
-  registry.worker(0).count_request(MethodLabel::get, 200);
-  registry.worker(1).count_request(MethodLabel::get, 200);
-  registry.worker(1).count_request(MethodLabel::post, 405);
+  registry.worker(0).count_request(Endpoint::root, MethodLabel::get, 200);
+  registry.worker(1).count_request(Endpoint::root, MethodLabel::get, 200);
+  registry.worker(1).count_request(Endpoint::root, MethodLabel::post, 405);
   const auto page = render(registry);
-  EXPECT_TRUE(contains(page, "http_requests_total{method=\"GET\",code=\"200\"} 2\n"));
-  EXPECT_TRUE(contains(page, "http_requests_total{method=\"POST\",code=\"405\"} 1\n"));
+  EXPECT_TRUE(contains(page, "http_requests_total{method=\"GET\",code=\"200\",route=\"/\"} 2\n"));
+  EXPECT_TRUE(contains(page, "http_requests_total{method=\"POST\",code=\"405\",route=\"/\"} 1\n"));
   EXPECT_FALSE(contains(page, "code=\"404\""));  // never counted, not shown
 }
 
 TEST(Metrics, AlwaysShowsTheGetOkSeries) {
   MetricsRegistry registry{1, {"1.0.0", "abc"}};
-  EXPECT_TRUE(contains(render(registry), "http_requests_total{method=\"GET\",code=\"200\"} 0\n"));
+  EXPECT_TRUE(contains(render(registry), "http_requests_total{method=\"GET\",code=\"200\",route=\"/\"} 0\n"));
+}
+
+TEST(Metrics, RoutesAreAFixedSetOfLabels) {
+  MetricsRegistry registry{2, {"1.0.0", "abc"}};
+  for (auto endpoint : {Endpoint::root, Endpoint::healthz, Endpoint::readyz, Endpoint::metrics, Endpoint::version,
+                        Endpoint::not_found}) {
+    registry.worker(1).count_request(endpoint, MethodLabel::get, 200);
+    registry.worker(0).observe_duration(endpoint, 50'000, 1);
+  }
+  const auto page = render(registry);
+  for (const char* route : {"/", "/healthz", "/readyz", "/metrics", "/version", "other"}) {
+    EXPECT_TRUE(
+        contains(page, std::string{"http_requests_total{method=\"GET\",code=\"200\",route=\""} + route + "\"} 1\n"));
+    EXPECT_TRUE(contains(page, std::string{"http_request_duration_seconds_count{route=\""} + route + "\"} 1\n"));
+  }
+  EXPECT_EQ(route_label(Endpoint::not_found), "other");
+}
+
+TEST(Metrics, RouteHistogramsAppearOnceTheyCount) {
+  MetricsRegistry registry{1, {"1.0.0", "abc"}};
+  const auto page = render(registry);
+  // The application route's from the start, so that rates exist at once.
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_count{route=\"/\"} 0\n"));
+  EXPECT_FALSE(contains(page, "route=\"/healthz\""));
 }
 
 TEST(Metrics, HistogramIsCumulativeWithSumAndCount) {
   MetricsRegistry registry{2, {"1.0.0", "abc"}};
-  registry.worker(0).observe_duration(50'000, 3);         // 50 µs, three requests
-  registry.worker(1).observe_duration(2'000'000, 1);      // 2 ms
-  registry.worker(1).observe_duration(3'000'000'000, 1);  // 3 s: beyond every bound
+  registry.worker(0).observe_duration(Endpoint::root, 50'000, 3);         // 50 µs, three requests
+  registry.worker(1).observe_duration(Endpoint::root, 2'000'000, 1);      // 2 ms
+  registry.worker(1).observe_duration(Endpoint::root, 3'000'000'000, 1);  // 3 s: beyond every bound
   const auto page = render(registry);
-  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"0.0001\"} 3\n"));
-  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"0.001\"} 3\n"));
-  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"0.0025\"} 4\n"));
-  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"1\"} 4\n"));
-  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{le=\"+Inf\"} 5\n"));
-  EXPECT_TRUE(contains(page, "http_request_duration_seconds_count 5\n"));
-  EXPECT_TRUE(contains(page, "http_request_duration_seconds_sum 3.00215\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{route=\"/\",le=\"0.0001\"} 3\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{route=\"/\",le=\"0.001\"} 3\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{route=\"/\",le=\"0.0025\"} 4\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{route=\"/\",le=\"1\"} 4\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_bucket{route=\"/\",le=\"+Inf\"} 5\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_count{route=\"/\"} 5\n"));
+  EXPECT_TRUE(contains(page, "http_request_duration_seconds_sum{route=\"/\"} 3.00215\n"));
 }
 
 TEST(Metrics, BucketBoundaryIsInclusive) {
   MetricsRegistry registry{1, {"1.0.0", "abc"}};
-  registry.worker(0).observe_duration(100'000, 1);  // exactly 0.0001 s
-  EXPECT_TRUE(contains(render(registry), "http_request_duration_seconds_bucket{le=\"0.0001\"} 1\n"));
+  registry.worker(0).observe_duration(Endpoint::root, 100'000, 1);  // exactly 0.0001 s
+  EXPECT_TRUE(contains(render(registry), "http_request_duration_seconds_bucket{route=\"/\",le=\"0.0001\"} 1\n"));
 }
 
 TEST(Metrics, GaugesBuildInfoAndProcess) {
