@@ -16,9 +16,12 @@
 // unanswered=U", "flood sent_bytes=B received_bytes=R", and with --pid the
 // server's peak resident set ("server peak_rss_kb=K", VmHWM).
 //
-// Usage: flood --port N --mode metrics|pipeline|none [--connections N]
-//              [--requests N] [--seconds S] [--probe-interval-ms N]
-//              [--probe-timeout-ms N] [--pid PID] [--address A]
+// Usage: flood --port N --mode metrics|pipeline|none [--metrics-port N]
+//              [--connections N] [--requests N] [--seconds S]
+//              [--probe-interval-ms N] [--probe-timeout-ms N] [--pid PID]
+//              [--address A]
+// The probe and the pipelining flood use --port; the /metrics flood uses
+// --metrics-port (hello-server serves /metrics on a port of its own).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -51,6 +54,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string address = "127.0.0.1";
   unsigned port = 0;
+  unsigned metrics_port = 0;  // where GET /metrics goes; 0: --port
   std::string mode;
   unsigned connections = 200;
   unsigned requests = 2048;
@@ -61,8 +65,8 @@ struct Options {
 };
 
 constexpr std::string_view usage_text =
-    "Usage: flood --port N --mode metrics|pipeline|none [--connections N] [--requests N] [--seconds S]\n"
-    "             [--probe-interval-ms N] [--probe-timeout-ms N] [--pid PID] [--address A]\n";
+    "Usage: flood --port N --mode metrics|pipeline|none [--metrics-port N] [--connections N] [--requests N]\n"
+    "             [--seconds S] [--probe-interval-ms N] [--probe-timeout-ms N] [--pid PID] [--address A]\n";
 
 [[noreturn]] void usage_error(std::string_view message) {
   std::fprintf(stderr, "flood: %.*s\n%.*s", static_cast<int>(message.size()), message.data(),
@@ -95,6 +99,8 @@ Options parse(std::span<char*> args) {
       options.address = value;
     } else if (arg == "--port") {
       options.port = parse_number(value, 1, 65535, arg);
+    } else if (arg == "--metrics-port") {
+      options.metrics_port = parse_number(value, 1, 65535, arg);
     } else if (arg == "--mode") {
       if (value != "metrics" && value != "pipeline" && value != "none") {
         usage_error("--mode takes metrics, pipeline or none");
@@ -242,10 +248,14 @@ struct FloodTotals {
 // server takes them and never read.
 void flood_metrics(const Options& options, const std::atomic<bool>& stop, FloodTotals& totals) {
   const auto batch = repeat("GET /metrics HTTP/1.1\r\nHost: flood\r\n\r\n", options.requests);
+  auto metrics_target = options;
+  if (options.metrics_port != 0) {
+    metrics_target.port = options.metrics_port;
+  }
   std::vector<Socket> sockets;
   std::vector<std::size_t> offsets;
   for (unsigned i = 0; i < options.connections && !stop.load(); ++i) {
-    auto socket = connect_to(options, true);
+    auto socket = connect_to(metrics_target, true);
     if (socket.get() >= 0) {
       sockets.push_back(std::move(socket));
       offsets.push_back(0);

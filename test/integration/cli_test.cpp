@@ -22,8 +22,9 @@ TEST(Cli, HelpPrintsUsageAndExitsZero) {
   const auto run = ServerProcess::run_to_exit({"--help"});
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_NE(run.out.find("Usage: hello-server"), std::string::npos);
-  for (const char* flag : {"--port", "--threads", "--drain-delay", "--shutdown-timeout", "--log-level", "--log-format",
-                           "--probe", "HELLO_PORT", "HELLO_THREADS", "HELLO_DRAIN_DELAY"}) {
+  for (const char* flag :
+       {"--port", "--metrics-port", "HELLO_METRICS_PORT", "--threads", "--drain-delay", "--shutdown-timeout",
+        "--log-level", "--log-format", "--probe", "HELLO_PORT", "HELLO_THREADS", "HELLO_DRAIN_DELAY"}) {
     EXPECT_NE(run.out.find(flag), std::string::npos) << flag;
   }
   EXPECT_TRUE(run.err.empty());
@@ -57,6 +58,15 @@ INSTANTIATE_TEST_SUITE_P(
     Values, CliBadValue,
     ::testing::Values(BadValue{{"--port", "abc"}, {}, "--port"}, BadValue{{"--port", "65536"}, {}, "0 to 65535"},
                       BadValue{{"--port", "-1"}, {}, "--port"}, BadValue{{"--port=8080x"}, {}, "--port"},
+                      BadValue{{"--metrics-port", "abc"}, {}, "--metrics-port"},
+                      BadValue{{"--metrics-port", "65536"}, {}, "0 to 65535"},
+                      BadValue{{"--metrics-port", "-1"}, {}, "--metrics-port"},
+                      BadValue{{"--metrics-port", ""}, {}, "--metrics-port"},
+                      BadValue{{}, {{"HELLO_METRICS_PORT", "metrics"}}, "environment variable HELLO_METRICS_PORT"},
+                      // One port for both would publish /metrics wherever the application is.
+                      BadValue{{"--port", "8080", "--metrics-port", "8080"}, {}, "both 8080"},
+                      BadValue{{"--port", "9102"}, {}, "--metrics-port"},
+                      BadValue{{}, {{"HELLO_PORT", "7000"}, {"HELLO_METRICS_PORT", "7000"}}, "both 7000"},
                       BadValue{{"--threads", "many"}, {}, "--threads"}, BadValue{{"--threads", "5000"}, {}, "1024"},
                       BadValue{{"--drain-delay", "five"}, {}, "--drain-delay"},
                       BadValue{{"--drain-delay", "1.2345"}, {}, "seconds"},
@@ -90,6 +100,7 @@ TEST(Cli, FlagsWinOverEnvironment) {
 TEST(Cli, EnvironmentSetsEverySetting) {
   ServerProcess server{args_and_env({},
                                     {{"HELLO_PORT", "0"},
+                                     {"HELLO_METRICS_PORT", "0"},
                                      {"HELLO_ADDRESS", "127.0.0.1"},
                                      {"HELLO_THREADS", "3"},
                                      {"HELLO_DRAIN_DELAY", "0.25"},
@@ -99,8 +110,8 @@ TEST(Cli, EnvironmentSetsEverySetting) {
                                      {"HELLO_LOG_LEVEL", "info"}},
                                     false)};
   ASSERT_TRUE(server.wait_for_log(" INFO listening ", 10s)) << server.log();
-  for (const char* expected :
-       {"address=127.0.0.1", "threads=3", "max_connections=100", "drain_delay_s=0.25", "shutdown_timeout_s=7"}) {
+  for (const char* expected : {"address=127.0.0.1", "metrics_port=", "threads=3", "max_connections=100",
+                               "drain_delay_s=0.25", "shutdown_timeout_s=7"}) {
     EXPECT_NE(server.log().find(expected), std::string::npos) << expected << "\n" << server.log();
   }
 }

@@ -95,7 +95,7 @@ TEST(Connections, ConnectionsBeyondTheCapAreRefused) {
   auto fourth = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(fourth.response);
   EXPECT_EQ(fourth.response->status, 200);
-  auto metrics = http_get(server.port(), "/metrics");
+  auto metrics = http_get(server.metrics_port(), "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("http_connections_refused_total 1\n"), std::string::npos);
 }
@@ -155,7 +155,7 @@ TEST(Connections, ManyConcurrentConnectionsAreServed) {
     ASSERT_TRUE(response);
     EXPECT_EQ(response->body, "Hello, world!");
   }
-  auto metrics = http_get(server.port(), "/metrics");
+  auto metrics = http_get(server.metrics_port(), "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("http_connections_active 201\n"), std::string::npos);
 }

@@ -66,17 +66,18 @@ TEST_F(Contract, ReadyzIsOkWhileServing) {
 }
 
 TEST_F(Contract, MetricsUsePrometheusTextFormat) {
-  auto response = http_get(port(), "/metrics");
+  auto response = http_get(metrics_port(), "/metrics");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   const auto& page = response->body;
-  for (const char* family : {"# TYPE http_requests_total counter", "# TYPE http_request_duration_seconds histogram",
-                             "# TYPE http_connections_active gauge", "# TYPE hello_build_info gauge",
-                             "# TYPE process_cpu_seconds_total counter", "# TYPE process_resident_memory_bytes gauge",
-                             "# TYPE process_open_fds gauge", "# TYPE process_start_time_seconds gauge",
-                             "http_request_duration_seconds_bucket{le=\"+Inf\"}", "http_request_duration_seconds_sum",
-                             "http_request_duration_seconds_count"}) {
+  for (const char* family :
+       {"# TYPE http_requests_total counter", "# TYPE http_request_duration_seconds histogram",
+        "# TYPE http_connections_active gauge", "# TYPE hello_build_info gauge",
+        "# TYPE process_cpu_seconds_total counter", "# TYPE process_resident_memory_bytes gauge",
+        "# TYPE process_open_fds gauge", "# TYPE process_start_time_seconds gauge",
+        "http_request_duration_seconds_bucket{route=\"/\",le=\"+Inf\"}",
+        "http_request_duration_seconds_sum{route=\"/\"}", "http_request_duration_seconds_count{route=\"/\"}"}) {
     EXPECT_NE(page.find(family), std::string::npos) << family;
   }
   EXPECT_NE(page.find("hello_build_info{version=\"" + std::string{build::version} + "\",revision=\"" +
@@ -88,23 +89,48 @@ TEST_F(Contract, MetricsUsePrometheusTextFormat) {
   EXPECT_TRUE(page.ends_with("\n"));
 }
 
-TEST_F(Contract, RequestsAreCountedByMethodAndCode) {
-  const auto before = http_get(port(), "/metrics")->body;
+TEST_F(Contract, RequestsAreCountedByRouteMethodAndCode) {
+  const auto before = http_get(metrics_port(), "/metrics")->body;
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(http_get(port(), "/"));
   }
+  ASSERT_TRUE(http_get(port(), "/healthz"));
+  ASSERT_TRUE(http_get(port(), "/readyz"));
+  ASSERT_TRUE(http_get(port(), "/version"));
   ASSERT_TRUE(http_get(port(), "/missing"));
+  ASSERT_TRUE(http_get(port(), "/metrics"));  // not here: a path like any unknown one
   ASSERT_TRUE(http_get(port(), "/", "POST"));
-  const auto after = http_get(port(), "/metrics")->body;
-  const std::string ok = "http_requests_total{method=\"GET\",code=\"200\"}";
+  const auto after = http_get(metrics_port(), "/metrics")->body;
+  auto delta = [&](const std::string& series) { return metric_value(after, series) - metric_value(before, series); };
+  EXPECT_EQ(delta(R"(http_requests_total{method="GET",code="200",route="/"})"), 5U);
+  EXPECT_EQ(delta(R"(http_requests_total{method="GET",code="200",route="/healthz"})"), 1U);
+  EXPECT_EQ(delta(R"(http_requests_total{method="GET",code="200",route="/readyz"})"), 1U);
+  EXPECT_EQ(delta(R"(http_requests_total{method="GET",code="200",route="/version"})"), 1U);
+  EXPECT_EQ(delta(R"(http_requests_total{method="GET",code="404",route="other"})"), 2U);
+  EXPECT_EQ(delta(R"(http_requests_total{method="POST",code="405",route="/"})"), 1U);
   // The first scrape counts itself once it is answered.
-  EXPECT_EQ(metric_value(after, ok) - metric_value(before, ok), 6U);
-  const std::string missing = "http_requests_total{method=\"GET\",code=\"404\"}";
-  EXPECT_EQ(metric_value(after, missing) - metric_value(before, missing), 1U);
-  const std::string post = "http_requests_total{method=\"POST\",code=\"405\"}";
-  EXPECT_EQ(metric_value(after, post) - metric_value(before, post), 1U);
-  const std::string count = "http_request_duration_seconds_count";
-  EXPECT_EQ(metric_value(after, count) - metric_value(before, count), 8U);
+  EXPECT_EQ(delta(R"(http_requests_total{method="GET",code="200",route="/metrics"})"), 1U);
+  EXPECT_EQ(delta(R"(http_request_duration_seconds_count{route="/"})"), 6U);
+  EXPECT_EQ(delta(R"(http_request_duration_seconds_count{route="other"})"), 2U);
+  EXPECT_EQ(delta(R"(http_request_duration_seconds_count{route="/metrics"})"), 1U);
+}
+
+TEST_F(Contract, MetricsAreServedOnlyOnTheMetricsPort) {
+  auto on_application_port = http_get(port(), "/metrics");
+  ASSERT_TRUE(on_application_port);
+  EXPECT_EQ(on_application_port->status, 404);
+  auto on_metrics_port = http_get(metrics_port(), "/metrics");
+  ASSERT_TRUE(on_metrics_port);
+  EXPECT_EQ(on_metrics_port->status, 200);
+  // The metrics port serves nothing else.
+  for (const char* path : {"/", "/healthz", "/readyz", "/version", "/nope"}) {
+    auto response = http_get(metrics_port(), path);
+    ASSERT_TRUE(response) << path;
+    EXPECT_EQ(response->status, 404) << path;
+  }
+  auto post = http_get(metrics_port(), "/metrics", "POST");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
 }
 
 TEST_F(Contract, VersionIsJsonWithVersionAndRevision) {
@@ -126,7 +152,7 @@ TEST_F(Contract, UnknownPathIsNotFound) {
 
 TEST_F(Contract, OtherMethodsOnKnownPathsAreNotAllowed) {
   for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
-    for (const char* path : {"/", "/healthz", "/readyz", "/metrics", "/version"}) {
+    for (const char* path : {"/", "/healthz", "/readyz", "/version"}) {
       auto response = http_get(port(), path, method);
       ASSERT_TRUE(response) << method << " " << path;
       EXPECT_EQ(response->status, 405) << method << " " << path;

@@ -84,7 +84,7 @@ std::vector<RawClient> start_metrics_flood(std::uint16_t port, std::chrono::mill
 
 TEST(Fairness, HealthzIsAnsweredDuringAMetricsFlood) {
   ServerProcess server{{}};
-  const auto flood = start_metrics_flood(server.port(), 3s);
+  const auto flood = start_metrics_flood(server.metrics_port(), 3s);
   RawClient probe{server.port()};
   ASSERT_TRUE(probe.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"));
   const auto sent = Clock::now();
@@ -103,7 +103,7 @@ TEST(Fairness, MetricsFloodKeepsMemoryBounded) {
   GTEST_SKIP() << "AddressSanitizer's shadow memory and quarantine make RSS meaningless; the release run checks this";
 #else
   ServerProcess server{{}};
-  const auto flood = start_metrics_flood(server.port(), 3s);
+  const auto flood = start_metrics_flood(server.metrics_port(), 3s);
   // Once every flooder's socket is full the server holds at most one turn
   // of output and one read of input per connection. Waited for generously,
   // so that a server that takes long gets measured too.

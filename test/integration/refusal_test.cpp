@@ -74,7 +74,7 @@ TEST(Rejection, IsCountedByReason) {
   ASSERT_TRUE(exchange(server.port(), "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").response);
   ASSERT_TRUE(exchange(server.port(), "BREW / HTTP/1.1\r\nHost: t\r\n\r\n").response);
   ASSERT_TRUE(exchange(server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n").response);
-  auto metrics = http_get(server.port(), "/metrics");
+  auto metrics = http_get(server.metrics_port(), "/metrics");
   ASSERT_TRUE(metrics);
   const auto& page = metrics->body;
   EXPECT_NE(page.find("# TYPE http_requests_rejected_total counter"), std::string::npos);
@@ -87,13 +87,17 @@ TEST(Rejection, IsCountedByReason) {
 }
 
 TEST(Refusal, IsCountedAsARejection) {
-  ServerProcess server{args({"--max-connections", "1", "--threads", "1"})};
+  // Connections to the metrics port count against the cap too.
+  ServerProcess server{args({"--max-connections", "2", "--threads", "1"})};
   RawClient holder{server.port()};
   ASSERT_TRUE(holder.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
   ASSERT_TRUE(holder.read_response());
+  RawClient scraper{server.metrics_port()};
+  ASSERT_TRUE(scraper.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(scraper.read_response());
   ASSERT_TRUE(exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n").response);
-  ASSERT_TRUE(holder.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
-  auto metrics = holder.read_response();
+  ASSERT_TRUE(scraper.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto metrics = scraper.read_response();
   ASSERT_TRUE(metrics);
   EXPECT_EQ(sample_value(metrics->body, "http_requests_rejected_total{reason=\"connection_limit\"}"), 1);
   EXPECT_EQ(sample_value(metrics->body, "http_connections_refused_total"), 1);

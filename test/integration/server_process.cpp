@@ -121,6 +121,15 @@ ServerProcess::ServerProcess(Options options) {
       options.args.insert(options.args.begin(), {"--port", "0"});
     }
   }
+  // Tests run in parallel, and so may other servers on the machine: the
+  // metrics port is a free one too, unless the test chooses it.
+  const bool has_metrics_port = std::any_of(options.args.begin(), options.args.end(),
+                                            [](const std::string& arg) { return arg.starts_with("--metrics-port"); }) ||
+                                std::any_of(options.env.begin(), options.env.end(),
+                                            [](const auto& entry) { return entry.first == "HELLO_METRICS_PORT"; });
+  if (!has_metrics_port) {
+    options.args.insert(options.args.begin(), {"--metrics-port", "0"});
+  }
   const auto spawned = spawn(options.args, options.env, options.open_files, options.cpu);
   pid_ = spawned.pid;
   ::close(spawned.out_fd);
@@ -133,6 +142,9 @@ ServerProcess::ServerProcess(Options options) {
   }
   const auto at = log_.find("\"port\":");
   port_ = static_cast<std::uint16_t>(std::strtoul(log_.c_str() + at + 7, nullptr, 10));
+  if (const auto metrics_at = log_.find("\"metrics_port\":"); metrics_at != std::string::npos) {
+    metrics_port_ = static_cast<std::uint16_t>(std::strtoul(log_.c_str() + metrics_at + 15, nullptr, 10));
+  }
 }
 
 ServerProcess::~ServerProcess() {

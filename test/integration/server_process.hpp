@@ -50,6 +50,8 @@ class ServerProcess {
                               std::chrono::milliseconds timeout = 10s);
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  // The port that serves /metrics (0 if the log did not say).
+  [[nodiscard]] std::uint16_t metrics_port() const { return metrics_port_; }
   [[nodiscard]] pid_t pid() const { return pid_; }
   // The kernel's peak resident set size of the server (VmHWM), in KiB; 0 if
   // it cannot be read.
@@ -69,6 +71,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
   std::uint16_t port_ = 0;
+  std::uint16_t metrics_port_ = 0;
   std::string log_;
   std::optional<int> exit_code_;
 };

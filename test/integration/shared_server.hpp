@@ -17,6 +17,7 @@ class WithSharedServer : public Base {
   static void SetUpTestSuite() { server_ = std::make_unique<ServerProcess>(ServerProcess::Options{}); }
   static void TearDownTestSuite() { server_.reset(); }
   static std::uint16_t port() { return server_->port(); }
+  static std::uint16_t metrics_port() { return server_->metrics_port(); }
 
  private:
   static inline std::unique_ptr<ServerProcess> server_;

@@ -148,7 +148,7 @@ TEST(Shutdown, IdleConnectionsStayOpenThroughTheDrainDelayThenCloseCleanly) {
 // than holding the process until the shutdown timeout.
 TEST(Shutdown, ConnectionThatBecomesIdleAfterTheDrainIsClosed) {
   ServerProcess server{args({"--drain-delay", "0", "--shutdown-timeout", "10"})};
-  RawClient slow_reader{server.port(), RawClient::Options{.receive_buffer = 4096}};
+  RawClient slow_reader{server.metrics_port(), RawClient::Options{.receive_buffer = 4096}};
   // Read by the server at once (less than its 64 KiB read) and answered
   // before the signal; the answers, more than the kernel's socket buffers
   // take (/metrics is about 3 KB), wait for a client that does not read yet.
