@@ -118,7 +118,8 @@ LABEL org.opencontainers.image.title="hello-server" \
 # (/sbom.cdx.json), which so travels wherever the image goes.
 COPY --from=build /rootfs/ /
 USER 65532:65532
-EXPOSE 8080
+# The application, and /metrics (for Prometheus only; never behind the load balancer).
+EXPOSE 8080 9102
 # No shell and no curl in here: the binary probes itself.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["/hello-server", "--probe", "http://127.0.0.1:8080/healthz"]

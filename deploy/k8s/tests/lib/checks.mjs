@@ -34,6 +34,7 @@ const ZONE_KEY = 'topology.kubernetes.io/zone';
 const HOST_KEY = 'kubernetes.io/hostname';
 // Values from the project's shared contract (listed in deploy/k8s/README.md).
 const APP_PORT = 8080;
+const METRICS_PORT = 9102;
 const NODE_PORT = 30080;
 const APP_USER = 65532;
 const CA_IMAGE = 'registry.k8s.io/autoscaling/cluster-autoscaler';
@@ -998,7 +999,8 @@ const appChecks = [
   },
   {
     id: 'app-port-consistent',
-    title: 'HELLO_PORT = the "http" container port = the prometheus.io/port annotation',
+    title:
+      'HELLO_PORT = the "http" container port; the prometheus.io/port annotation = the "metrics" container port',
     run: (objs) =>
       withApp(objs, (w, c) => {
         const { port } = appSettings(objs, w, c);
@@ -1007,11 +1009,15 @@ const appChecks = [
         if (!http) return ['no container port named http'];
         if (port !== http.containerPort)
           out.push(`HELLO_PORT ${port} but port http is ${http.containerPort}`);
+        const metrics = findPort(c, 'metrics');
+        if (!metrics) out.push('no container port named metrics');
         const ann = w.podMeta.annotations?.['prometheus.io/port'];
-        if (ann !== undefined && Number(ann) !== http.containerPort)
-          out.push(`prometheus.io/port ${ann} but port http is ${http.containerPort}`);
+        if (ann !== undefined && metrics && Number(ann) !== metrics.containerPort)
+          out.push(`prometheus.io/port ${ann} but port metrics is ${metrics.containerPort}`);
         if (http.containerPort !== APP_PORT)
           out.push(`port http is ${http.containerPort}, the contract says ${APP_PORT}`);
+        if (metrics && metrics.containerPort !== METRICS_PORT)
+          out.push(`port metrics is ${metrics.containerPort}, the contract says ${METRICS_PORT}`);
         return out;
       }),
   },
