@@ -1,6 +1,7 @@
-// Functions for checking the dashboard and the rules without a Prometheus server:
-// which metric names a PromQL expression reads, Grafana's template variables,
-// the allowlists, and a promtool-based parse check.
+// Functions for checking the dashboards and the rules without a Prometheus server:
+// where each runs (ENVIRONMENTS), which metric names and label matchers a PromQL
+// expression reads, Grafana's template variables, the allowlists, and a
+// promtool-based parse check.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,43 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 export const OBSERVABILITY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const RULE_FILES = ['recording.yml', 'alerts.yml'].map((f) => join(OBSERVABILITY_DIR, 'rules', f));
-export const DASHBOARD_FILE = join(OBSERVABILITY_DIR, 'dashboards', 'hello.json');
+const rulesFile = (f) => join(OBSERVABILITY_DIR, 'rules', f);
+const dashboardFile = (f) => join(OBSERVABILITY_DIR, 'dashboards', f);
+
+/**
+ * Where each rule file and dashboard runs, and the exporters there (metrics/*.txt).
+ *   local       the local stack (deploy/local): the replicas and HAProxy, the ALB's
+ *               stand-in. Its Prometheus loads every rules/*.yml.
+ *   kubernetes  a cluster with the Prometheus Operator (EKS): the replicas, and
+ *               kube-state-metrics and the kubelet's cAdvisor as kube-prometheus
+ *               installs them. Its rules are the PrometheusRule generated from
+ *               the rule files listed here (deploy/k8s/components/monitoring).
+ * A rule file or dashboard may read only the metrics of every environment it is in.
+ */
+export const ENVIRONMENTS = {
+  local: {
+    metrics: ['hello-server.txt', 'haproxy.txt'],
+    rules: ['recording.yml', 'alerts.yml', 'local.yml'].map(rulesFile),
+    dashboards: ['hello.json', 'hello-local.json'].map(dashboardFile),
+  },
+  kubernetes: {
+    metrics: ['hello-server.txt', 'kube-state-metrics.txt', 'cadvisor.txt'],
+    rules: ['recording.yml', 'alerts.yml'].map(rulesFile),
+    dashboards: ['hello.json', 'hello-kubernetes.json'].map(dashboardFile),
+  },
+};
+// The rules of every environment, and the ones the cluster gets (generated).
+export const RULE_FILES = [...new Set(Object.values(ENVIRONMENTS).flatMap((e) => e.rules))];
+export const CLUSTER_RULE_FILES = ENVIRONMENTS.kubernetes.rules;
+export const DASHBOARD_FILES = [...new Set(Object.values(ENVIRONMENTS).flatMap((e) => e.dashboards))];
+export const DASHBOARD_FILE = dashboardFile('hello.json');
+
+/** The environments a rule file or dashboard runs in. */
+export function environmentsOf(file) {
+  return Object.entries(ENVIRONMENTS)
+    .filter(([, e]) => e.rules.includes(file) || e.dashboards.includes(file))
+    .map(([name]) => name);
+}
 
 // Words PromQL reserves outside function-call position; none is a metric name.
 const KEYWORDS = new Set([
@@ -61,13 +97,20 @@ function skipBalanced(text, start, open, close) {
   throw new Error(`unbalanced '${open}' at ${start}`);
 }
 
+/** The matchers of one {...} block: [{label, op, value}]. */
+export function parseMatchers(block) {
+  const matchers = [];
+  const re = /([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!=|!~|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)/g;
+  for (const m of block.matchAll(re)) matchers.push({ label: m[1], op: m[2], value: m[3].slice(1, -1) });
+  return matchers;
+}
+
 // Metric names an exact `__name__="..."` matcher selects, inside one {...} block.
-function namesFromMatchers(block) {
+function namesFromMatchers(matchers) {
   const names = [];
-  const re = /__name__\s*(=~|!=|!~|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')/g;
-  for (const m of block.matchAll(re)) {
-    if (m[1] !== '=') throw new Error(`__name__${m[1]} cannot be checked against an allowlist`);
-    names.push(m[2].slice(1, -1));
+  for (const m of matchers.filter((x) => x.label === '__name__')) {
+    if (m.op !== '=') throw new Error(`__name__${m.op} cannot be checked against an allowlist`);
+    names.push(m.value);
   }
   return names;
 }
@@ -79,12 +122,13 @@ function nextNonSpace(text, i) {
 }
 
 /**
- * The metric names an expression reads. Strings, label matchers, ranges,
- * label lists after by/without/on/ignoring/group_*, functions and keywords are
- * not metric names; everything else that looks like an identifier is.
+ * The vector selectors an expression reads, as [{name, matchers}]. Strings,
+ * ranges, label lists after by/without/on/ignoring/group_*, functions and
+ * keywords are not selectors; an identifier anywhere else is a metric name,
+ * with the {...} block that follows it, if any.
  */
-export function metricNames(expr) {
-  const names = new Set();
+export function vectorSelectors(expr) {
+  const selectors = [];
   let i = 0;
   while (i < expr.length) {
     const c = expr[i];
@@ -96,7 +140,8 @@ export function metricNames(expr) {
       i = skipQuoted(expr, i);
     } else if (c === '{') {
       const end = skipBalanced(expr, i, '{', '}');
-      for (const n of namesFromMatchers(expr.slice(i, end))) names.add(n);
+      const matchers = parseMatchers(expr.slice(i, end));
+      for (const name of namesFromMatchers(matchers)) selectors.push({ name, matchers });
       i = end;
     } else if (c === '[') {
       i = skipBalanced(expr, i, '[', ']');
@@ -115,13 +160,28 @@ export function metricNames(expr) {
       }
       // An aggregation may put its grouping first: `sum by (job) (...)`.
       const grouping = /^(by|without)\b/i.test(expr.slice(next));
-      if (!KEYWORDS.has(lower) && expr[next] !== '(' && !grouping) names.add(word);
+      if (!KEYWORDS.has(lower) && expr[next] !== '(' && !grouping) {
+        if (expr[next] === '{') {
+          const end = skipBalanced(expr, next, '{', '}');
+          const matchers = parseMatchers(expr.slice(next, end));
+          namesFromMatchers(matchers);
+          selectors.push({ name: word, matchers });
+          i = end;
+          continue;
+        }
+        selectors.push({ name: word, matchers: [] });
+      }
       i = j;
     } else {
       i += 1;
     }
   }
-  return names;
+  return selectors;
+}
+
+/** The metric names an expression reads. */
+export function metricNames(expr) {
+  return new Set(vectorSelectors(expr).map((s) => s.name));
 }
 
 /**
@@ -159,12 +219,27 @@ export function dashboardExpressions(dashboard) {
   return found;
 }
 
-/** Names listed in a metrics/*.txt allowlist (one a line, # comments). */
-export function readAllowlist(name) {
+// A metrics/*.txt line: a name, optionally with its labels: name{label,label}.
+function allowlistEntries(name) {
   return readFileSync(join(OBSERVABILITY_DIR, 'metrics', name), 'utf8')
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'));
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([a-zA-Z0-9_,]*)\})?$/.exec(line);
+      if (!m) throw new Error(`metrics/${name}: cannot read line "${line}"`);
+      return { name: m[1], labels: m[2] === undefined ? undefined : m[2].split(',').filter(Boolean) };
+    });
+}
+
+/** Names listed in a metrics/*.txt allowlist (one a line, # comments). */
+export function readAllowlist(name) {
+  return allowlistEntries(name).map((e) => e.name);
+}
+
+/** The labels an allowlist gives for its metrics: Map name -> [labels], for those that list them. */
+export function readAllowlistLabels(name) {
+  return new Map(allowlistEntries(name).filter((e) => e.labels).map((e) => [e.name, e.labels]));
 }
 
 export function loadRuleGroups(files = RULE_FILES) {
@@ -178,13 +253,17 @@ export function recordedNames(groups = loadRuleGroups()) {
     .map((r) => r.record);
 }
 
-/** Names the dashboard may read: the server's, HAProxy's, and recorded ones. */
-export function dashboardAllowedNames(groups = loadRuleGroups()) {
-  return new Set([
-    ...readAllowlist('hello-server.txt'),
-    ...readAllowlist('haproxy.txt'),
-    ...recordedNames(groups),
-  ]);
+/**
+ * Names a rule file or dashboard in the given environments may read: the
+ * metrics every one of them has, the series their rules record, and `up`.
+ */
+export function allowedNames(environments) {
+  const per = environments.map((env) => new Set([
+    ...ENVIRONMENTS[env].metrics.flatMap(readAllowlist),
+    ...recordedNames(loadRuleGroups(ENVIRONMENTS[env].rules)),
+    'up',
+  ]));
+  return new Set([...per[0]].filter((n) => per.every((set) => set.has(n))));
 }
 
 /** Problems with the metric names a list of {where, expr} reads. */
