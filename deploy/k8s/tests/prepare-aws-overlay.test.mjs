@@ -82,6 +82,11 @@ describe('prepare-aws-overlay', () => {
     const np = findObject(objs, 'NetworkPolicy', 'hello', 'opendelta');
     assert.deepEqual(np.spec.ingress, [
       { from: [{ ipBlock: { cidr: GOOD['vpc-cidr'] } }], ports: [{ protocol: 'TCP', port: 8080 }] },
+      // The metrics port stays as the base has it: the monitoring namespace only.
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ protocol: 'TCP', port: 9102 }],
+      },
     ]);
     const cm = findObject(objs, 'ConfigMap', 'cluster-autoscaler', 'kube-system');
     assert.deepEqual(cm.data, { 'cluster-name': GOOD['cluster-name'], 'aws-region': GOOD.region });

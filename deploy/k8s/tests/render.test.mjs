@@ -30,6 +30,7 @@ describe('render', () => {
     'NetworkPolicy/hello',
     'PodDisruptionBudget/hello',
     'Service/hello',
+    'Service/hello-metrics',
     'ServiceAccount/hello',
   ];
   const normalise = (objs) =>
@@ -48,6 +49,19 @@ describe('render', () => {
     const img = parseImage(objs.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].image);
     assert.equal(img.name, 'hello-server', 'deploy time sets newName through the images: name hello-server');
     assert.match(img.digest, /^sha256:0{64}$/);
+  });
+
+  test('overlays/aws-monitoring: overlays/aws plus the ServiceMonitor and the PrometheusRule (components/monitoring)', () => {
+    const objs = render(RENDERS['aws-monitoring'].dir);
+    assert.deepEqual(normalise(objs), [...app, 'PrometheusRule/hello', 'ServiceMonitor/hello'].sort());
+    for (const o of objs.filter((x) => x.apiVersion === 'monitoring.coreos.com/v1'))
+      assert.equal(o.metadata.namespace, 'opendelta', o.kind);
+    const aws = render(RENDERS.aws.dir);
+    assert.deepEqual(
+      objs.filter((o) => o.apiVersion !== 'monitoring.coreos.com/v1'),
+      aws,
+      'the component changes nothing of overlays/aws',
+    );
   });
 
   test('components/stateful (on overlays/local): a StatefulSet with a claim per pod replaces the Deployment', () => {

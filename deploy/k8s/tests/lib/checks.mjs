@@ -5,6 +5,7 @@
 //   workload  every workload and the objects around it (what kube-score, Polaris, kube-linter check)
 //   app       the hello server's objects (availability, probes, shutdown timing, exposure)
 //   aws, local  what differs per overlay
+//   monitoring  the Prometheus Operator's objects (components/monitoring)
 //   ca        the cluster autoscaler
 // tests/fixtures/<name>/ holds a broken manifest for every check; policy.test.mjs proves that each
 // fixture fails exactly the checks it names.
@@ -36,6 +37,9 @@ const HOST_KEY = 'kubernetes.io/hostname';
 const APP_PORT = 8080;
 const METRICS_PORT = 9102;
 const NODE_PORT = 30080;
+// Prometheus runs in the namespace named monitoring (kube-prometheus' default); the NetworkPolicy
+// admits the metrics port from there only, by the label Kubernetes sets on every namespace.
+const MONITORING_NAMESPACE_SELECTOR = { 'kubernetes.io/metadata.name': 'monitoring' };
 const APP_USER = 65532;
 const CA_IMAGE = 'registry.k8s.io/autoscaling/cluster-autoscaler';
 const PLACEHOLDER_CIDR = '192.0.2.0/24';
@@ -760,7 +764,8 @@ const appChecks = [
   },
   {
     id: 'app-networkpolicy',
-    title: 'NetworkPolicy: ingress only on the app port, only from private (VPC) ranges; no egress',
+    title:
+      'NetworkPolicy: the app port only from private (VPC) ranges, the metrics port only from the monitoring namespace; no egress',
     run: (objs) =>
       withApp(objs, (w, c) => {
         const np = findObject(objs, 'NetworkPolicy', APP_NAME, w.obj.metadata?.namespace);
@@ -771,16 +776,41 @@ const appChecks = [
           out.push(`policyTypes ${JSON.stringify(types)} (need Ingress and Egress)`);
         if ((np.spec?.egress ?? []).length > 0) out.push('egress rules present (the server needs none)');
         const appPort = findPort(c, 'http')?.containerPort;
+        const metricsPort = findPort(c, 'metrics')?.containerPort;
+        const isApp = (p) => p.port === appPort || p.port === 'http';
+        const isMetrics = (p) =>
+          metricsPort !== undefined && (p.port === metricsPort || p.port === 'metrics');
         const ingress = np.spec?.ingress ?? [];
-        if (ingress.length === 0) out.push('no ingress rule');
+        if (!ingress.some((r) => (r.ports ?? []).some(isApp))) out.push('no ingress rule for the app port');
+        if (metricsPort !== undefined && !ingress.some((r) => (r.ports ?? []).some(isMetrics)))
+          out.push(`no ingress rule for the metrics port ${metricsPort} (Prometheus could not scrape)`);
         for (const [i, rule] of ingress.entries()) {
           const ports = rule.ports ?? [];
           if (ports.length === 0) out.push(`ingress[${i}] allows every port`);
           for (const p of ports)
-            if (p.port !== appPort && p.port !== 'http')
-              out.push(`ingress[${i}] port ${p.port} is not the app port ${appPort}`);
+            if (!isApp(p) && !isMetrics(p))
+              out.push(
+                `ingress[${i}] port ${p.port} is neither the app port ${appPort} nor the metrics port ${metricsPort}`,
+              );
           const from = rule.from ?? [];
           if (from.length === 0) out.push(`ingress[${i}] allows every source`);
+          if (ports.some(isApp) && ports.some(isMetrics))
+            out.push(`ingress[${i}] admits the app and the metrics port from the same sources`);
+          if (ports.some(isMetrics)) {
+            // Only pods of the monitoring namespace: never an address range (the nodes, the ALB).
+            for (const f of from) {
+              const ns = f.namespaceSelector;
+              const exact =
+                ns &&
+                Object.keys(ns).length === 1 &&
+                JSON.stringify(ns.matchLabels) === JSON.stringify(MONITORING_NAMESPACE_SELECTOR);
+              if (!exact)
+                out.push(
+                  `ingress[${i}] admits the metrics port from ${JSON.stringify(f)}, not only from the namespace ${JSON.stringify(MONITORING_NAMESPACE_SELECTOR)}`,
+                );
+            }
+            continue;
+          }
           for (const f of from) {
             if (!f.ipBlock) {
               out.push(`ingress[${i}] has a pod/namespace selector source`);
@@ -795,6 +825,70 @@ const appChecks = [
               out.push(`ingress[${i}] cidr ${f.ipBlock.cidr} is not inside a private (VPC) range`);
           }
         }
+        return out;
+      }),
+  },
+  {
+    id: 'app-metrics-port',
+    title: `the container declares port "metrics" ${METRICS_PORT} (HELLO_METRICS_PORT, if set, agrees); no probe uses it`,
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const metrics = findPort(c, 'metrics');
+        if (!metrics) return ['no container port named metrics'];
+        const out = [];
+        if (metrics.containerPort !== METRICS_PORT)
+          out.push(`port metrics is ${metrics.containerPort}, the contract says ${METRICS_PORT}`);
+        const { env } = appEnv(objs, w, c);
+        if (env.HELLO_METRICS_PORT !== undefined && Number(env.HELLO_METRICS_PORT) !== metrics.containerPort)
+          out.push(
+            `HELLO_METRICS_PORT ${env.HELLO_METRICS_PORT} but port metrics is ${metrics.containerPort}`,
+          );
+        for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+          const port = c[p]?.httpGet?.port;
+          if (port === 'metrics' || port === metrics.containerPort)
+            out.push(`${p} uses the metrics port (probes belong on the app port)`);
+        }
+        return out;
+      }),
+  },
+  {
+    id: 'metrics-not-exposed',
+    title:
+      'the metrics port is on a ClusterIP (headless) Service only: no NodePort or LoadBalancer Service, so never the ALB, reaches it',
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const metricsPort = findPort(c, 'metrics')?.containerPort;
+        const ns = w.obj.metadata?.namespace;
+        const services = objs.filter(
+          (o) =>
+            o.kind === 'Service' &&
+            (o.metadata?.namespace ?? undefined) === ns &&
+            o.spec?.selector &&
+            selectorMatches({ matchLabels: o.spec.selector }, w.podMeta.labels),
+        );
+        const toMetrics = (p) => {
+          const t = p.targetPort ?? p.port;
+          return t === 'metrics' || (metricsPort !== undefined && t === metricsPort);
+        };
+        const out = [];
+        for (const svc of services) {
+          const type = svc.spec.type ?? 'ClusterIP';
+          for (const p of (svc.spec.ports ?? []).filter(toMetrics)) {
+            if (type !== 'ClusterIP')
+              out.push(
+                `${ref(svc)} (${type}) exposes the metrics port as ${p.name ?? p.port}: every node would open a node port for it`,
+              );
+          }
+        }
+        const named = services
+          .filter((svc) => (svc.spec.type ?? 'ClusterIP') === 'ClusterIP')
+          .flatMap((svc) =>
+            (svc.spec.ports ?? []).filter(
+              (p) => p.name === 'metrics' && p.port === METRICS_PORT && toMetrics(p),
+            ),
+          );
+        if (named.length === 0)
+          out.push(`no ClusterIP Service has port "metrics" ${METRICS_PORT} -> the container's metrics port`);
         return out;
       }),
   },
@@ -1059,6 +1153,71 @@ const overlayChecks = [
   },
 ];
 
+// ---------------------------------------------------------------- Prometheus Operator
+
+const monitoringChecks = [
+  {
+    id: 'monitoring-servicemonitor',
+    title:
+      'a ServiceMonitor scrapes the app\'s metrics port through a ClusterIP Service, with the job "hello" the rules select',
+    run: (objs) =>
+      withApp(objs, (w, c) => {
+        const ns = w.obj.metadata?.namespace;
+        const monitors = objs.filter((o) => o.kind === 'ServiceMonitor' && o.metadata?.namespace === ns);
+        if (monitors.length === 0) return [`no ServiceMonitor in namespace ${ns}`];
+        return monitors.flatMap((sm) => {
+          const out = [];
+          const services = objs.filter(
+            (o) =>
+              o.kind === 'Service' &&
+              o.metadata?.namespace === ns &&
+              selectorMatches(sm.spec?.selector, o.metadata?.labels),
+          );
+          if (services.length !== 1)
+            return [`${ref(sm)} selects ${services.length} Services (want the one with the metrics port)`];
+          const svc = services[0];
+          if ((svc.spec?.type ?? 'ClusterIP') !== 'ClusterIP')
+            out.push(`${ref(sm)} selects ${ref(svc)} of type ${svc.spec.type}`);
+          for (const e of sm.spec?.endpoints ?? []) {
+            const port = (svc.spec?.ports ?? []).find((p) => p.name === e.port);
+            if (!port) out.push(`${ref(sm)}: endpoint port ${e.port} is not a port of ${ref(svc)}`);
+            else if (findPort(c, port.targetPort)?.containerPort !== findPort(c, 'metrics')?.containerPort)
+              out.push(`${ref(sm)}: endpoint port ${e.port} does not lead to the container's metrics port`);
+          }
+          if ((sm.spec?.endpoints ?? []).length === 0) out.push(`${ref(sm)} has no endpoints`);
+          const job = sm.spec?.jobLabel ? svc.metadata?.labels?.[sm.spec.jobLabel] : svc.metadata?.name;
+          if (job !== APP_NAME)
+            out.push(`${ref(sm)}: job would be ${job}, the rules select job="${APP_NAME}"`);
+          return out;
+        });
+      }),
+  },
+  {
+    id: 'monitoring-prometheusrule',
+    title:
+      "a PrometheusRule in the app's namespace whose rules select that namespace, every alert with a runbook_url",
+    run: (objs) =>
+      withApp(objs, (w) => {
+        const ns = w.obj.metadata?.namespace;
+        const rules = objs.filter((o) => o.kind === 'PrometheusRule');
+        if (rules.length === 0) return ['no PrometheusRule'];
+        const out = [];
+        for (const pr of rules) {
+          if (pr.metadata?.namespace !== ns) out.push(`${ref(pr)} is not in the app's namespace ${ns}`);
+          for (const rule of (pr.spec?.groups ?? []).flatMap((g) => g.rules ?? [])) {
+            const name = rule.alert ?? rule.record;
+            for (const m of String(rule.expr).matchAll(/namespace\s*=\s*"([^"]*)"/g)) {
+              if (m[1] !== ns)
+                out.push(`${ref(pr)} ${name}: selects namespace="${m[1]}", the app runs in ${ns}`);
+            }
+            if (rule.alert && !rule.annotations?.runbook_url) out.push(`${ref(pr)} ${name}: no runbook_url`);
+          }
+        }
+        return out;
+      }),
+  },
+].map((c) => ({ ...c, profile: 'monitoring' }));
+
 // ---------------------------------------------------------------- cluster autoscaler
 
 function withCa(objs, fn) {
@@ -1142,12 +1301,14 @@ const caChecks = [
 const objectChecks = [
   {
     id: 'schema',
-    title: 'every object validates against the Kubernetes schema of kubernetes-models 4.5.1 (API 1.33)',
+    title:
+      "every object validates against the Kubernetes schema of kubernetes-models 4.5.1 (API 1.33), the Prometheus Operator's kinds against its CRDs (@kubernetes-models/prometheus-operator 5.0.1)",
     run: (objs) => objs.flatMap((o) => schemaErrors(o).map((e) => `${ref(o)}: ${e}`)),
   },
   {
     id: 'unknown-fields',
-    title: 'no unknown or misspelled field (typed round trip through @kubernetes/client-node)',
+    title:
+      'no unknown or misspelled field (typed round trip through @kubernetes/client-node; not for custom resources)',
     run: (objs) => objs.flatMap((o) => unknownFields(o).map((p) => `${ref(o)}: unknown field ${p}`)),
   },
 ].map((c) => ({ ...c, profile: 'all' }));
@@ -1158,6 +1319,7 @@ export const CHECKS = [
   ...workloadChecks,
   ...appChecks,
   ...overlayChecks,
+  ...monitoringChecks,
   ...caChecks,
 ];
 

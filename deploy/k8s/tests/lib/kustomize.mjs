@@ -43,6 +43,10 @@ export function render(dir) {
 export const RENDERS = {
   local: { dir: path.join(K8S_DIR, 'overlays/local'), profiles: ['all', 'pss', 'workload', 'app', 'local'] },
   aws: { dir: path.join(K8S_DIR, 'overlays/aws'), profiles: ['all', 'pss', 'workload', 'app', 'aws'] },
+  'aws-monitoring': {
+    dir: path.join(K8S_DIR, 'overlays/aws-monitoring'),
+    profiles: ['all', 'pss', 'workload', 'app', 'aws', 'monitoring'],
+  },
   stateful: {
     dir: path.join(K8S_DIR, 'tests/fixtures/stateful'),
     profiles: ['all', 'pss', 'workload', 'app', 'local'],

@@ -7,14 +7,31 @@
 //    cluster's own version.
 //  - unknown fields: a round trip through @kubernetes/client-node's typed serializer keeps only
 //    fields the API defines; whatever the round trip drops is unknown (a typo or a wrong level).
+// The Prometheus Operator's kinds (monitoring.coreos.com/v1, components/monitoring) validate
+// against the schemas of its CRDs, published as npm @kubernetes-models/prometheus-operator
+// (pinned in package.json). Those schemas, like every CRD's, allow unknown fields (the API server
+// prunes or, with kubectl's default strict field validation, rejects them at apply), and the
+// typed client knows no CRD: for these kinds a misspelled field is found only at apply time.
 import { createRequire } from 'node:module';
 import { loadYaml, dumpYaml } from '@kubernetes/client-node';
 import YAML from 'yaml';
 
 const require = createRequire(import.meta.url);
 
+// The package is ESM only: its model classes are loaded once, here.
+const OPERATOR_GROUP = 'monitoring.coreos.com/v1';
+const OPERATOR_KINDS = ['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'Probe'];
+const operatorModels = Object.fromEntries(await Promise.all(OPERATOR_KINDS.map(async (kind) => [
+  kind,
+  (await import(`@kubernetes-models/prometheus-operator/${OPERATOR_GROUP}/${kind}`))[kind],
+])));
+
+/** Is this a kind whose schema is a CRD's (no typed client model)? */
+export const isCustomResource = (obj) => obj?.apiVersion === OPERATOR_GROUP;
+
 /** apps/v1 + Deployment -> the kubernetes-models class, or undefined. */
 function modelClass(apiVersion, kind) {
+  if (apiVersion === OPERATOR_GROUP) return operatorModels[kind];
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : [null, apiVersion];
   const modulePath = group
     ? `kubernetes-models/${group}/${version}/${kind}`
@@ -65,6 +82,7 @@ function diff(a, b, path, out) {
 
 /** Fields of one object the typed API model does not know ([] when none). */
 export function unknownFields(obj) {
+  if (isCustomResource(obj)) return [];
   // JSON is YAML: the client parses exactly these values, with no dialect differences.
   const typed = loadYaml(JSON.stringify(obj));
   // An unknown kind falls back to a generic object that keeps everything: that must not pass.
