@@ -48,7 +48,7 @@ hello_check(image.arm64 COMMAND test/container/arm64 --build-dir ${PROJECT_BINAR
 hello_check(image.registry COMMAND test/container/registry LABELS image TIMEOUT 1800)
 set_tests_properties(container.image image.arm64 image.registry PROPERTIES RESOURCE_LOCK hello-image-build)
 
-hello_check(k8s.manifests COMMAND deploy/k8s/tests/run LABELS k8s)
+hello_check(k8s.manifests COMMAND deploy/k8s/tests/check-manifests LABELS k8s)
 hello_check(k8s.pod-contract COMMAND deploy/k8s/tests/pod-contract --no-build LABELS "k8s;container"
   FIXTURES_REQUIRED image)
 hello_check(k8s.pod-contract-harness COMMAND deploy/k8s/tests/pod-contract-selftest LABELS k8s)
@@ -70,7 +70,7 @@ hello_check(deploy.workflows COMMAND scripts/node-suite deploy/scripts/tests/wor
 
 # Prometheus rules (promtool check/test), the dashboard's PromQL, the local
 # stack's configuration and its timing arithmetic.
-hello_check(observability.rules COMMAND deploy/observability/tests/run LABELS observability)
+hello_check(observability.rules COMMAND deploy/observability/tests/check-rules LABELS observability)
 hello_check(local.config COMMAND scripts/node-suite deploy/local/tests/config.test.mjs LABELS local)
 
 # The live /metrics page through Prometheus's own linter.

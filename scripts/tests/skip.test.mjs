@@ -102,7 +102,7 @@ describe('the one line and its exit status', () => {
 
 describe('kubectl: present and at least the one minimum', () => {
   const suites = [
-    ['k8s.manifests', 'deploy/k8s/tests/run', []],
+    ['k8s.manifests', 'deploy/k8s/tests/check-manifests', []],
     ['deploy.stubs', 'deploy/scripts/tests/bats-suite', ['stubs']],
   ];
   for (const [name, script, args] of suites) {
@@ -144,7 +144,7 @@ describe('kubectl: present and at least the one minimum', () => {
     assert.match(r.stderr, /does not report its version/);
   });
   test('too old under HELLO_NO_SKIP=1 is a failure', () => {
-    const r = run('deploy/k8s/tests/run', [], {
+    const r = run('deploy/k8s/tests/check-manifests', [], {
       PATH: `${kubectlStandIn('1.26.9')}:${process.env.PATH}`,
       KUBECTL: '',
       HELLO_NO_SKIP: '1',
@@ -177,7 +177,7 @@ describe('every suite skips in one line when what it needs is missing', () => {
     ],
     [
       'observability.rules: no promtool',
-      'deploy/observability/tests/run',
+      'deploy/observability/tests/check-rules',
       [],
       pathWithout('promtool'),
       /promtool is not installed .*To run it: scripts\/install-packages check/,

@@ -4,7 +4,7 @@
 // preStop sleep, then SIGTERM; /readyz must turn 503 while requests are still served, and the
 // process must exit 0 before terminationGracePeriodSeconds.
 //
-// Run by tests/pod-contract (which checks Docker and builds the image); not part of tests/run.
+// Run by tests/pod-contract (which checks Docker and builds the image); not part of tests/check-manifests.
 // POD_CONTRACT_OVERLAY (default overlays/local) and POD_CONTRACT_IMAGE (default: the overlay's).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
