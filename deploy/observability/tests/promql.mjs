@@ -239,7 +239,11 @@ export function readAllowlist(name) {
 
 /** The labels an allowlist gives for its metrics: Map name -> [labels], for those that list them. */
 export function readAllowlistLabels(name) {
-  return new Map(allowlistEntries(name).filter((e) => e.labels).map((e) => [e.name, e.labels]));
+  return new Map(
+    allowlistEntries(name)
+      .filter((e) => e.labels)
+      .map((e) => [e.name, e.labels]),
+  );
 }
 
 export function loadRuleGroups(files = RULE_FILES) {
@@ -258,11 +262,14 @@ export function recordedNames(groups = loadRuleGroups()) {
  * metrics every one of them has, the series their rules record, and `up`.
  */
 export function allowedNames(environments) {
-  const per = environments.map((env) => new Set([
-    ...ENVIRONMENTS[env].metrics.flatMap(readAllowlist),
-    ...recordedNames(loadRuleGroups(ENVIRONMENTS[env].rules)),
-    'up',
-  ]));
+  const per = environments.map(
+    (env) =>
+      new Set([
+        ...ENVIRONMENTS[env].metrics.flatMap(readAllowlist),
+        ...recordedNames(loadRuleGroups(ENVIRONMENTS[env].rules)),
+        'up',
+      ]),
+  );
   return new Set([...per[0]].filter((n) => per.every((set) => set.has(n))));
 }
 

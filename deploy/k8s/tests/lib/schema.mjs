@@ -21,10 +21,14 @@ const require = createRequire(import.meta.url);
 // The package is ESM only: its model classes are loaded once, here.
 const OPERATOR_GROUP = 'monitoring.coreos.com/v1';
 const OPERATOR_KINDS = ['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'Probe'];
-const operatorModels = Object.fromEntries(await Promise.all(OPERATOR_KINDS.map(async (kind) => [
-  kind,
-  (await import(`@kubernetes-models/prometheus-operator/${OPERATOR_GROUP}/${kind}`))[kind],
-])));
+const operatorModels = Object.fromEntries(
+  await Promise.all(
+    OPERATOR_KINDS.map(async (kind) => [
+      kind,
+      (await import(`@kubernetes-models/prometheus-operator/${OPERATOR_GROUP}/${kind}`))[kind],
+    ]),
+  ),
+);
 
 /** Is this a kind whose schema is a CRD's (no typed client model)? */
 export const isCustomResource = (obj) => obj?.apiVersion === OPERATOR_GROUP;
