@@ -412,7 +412,7 @@ describe('Compose file', () => {
       config.scrape_configs.find((c) => c.job_name === job).static_configs.flatMap((s) => s.targets);
     assert.deepEqual(
       targets('hello'),
-      PODS.map((r) => `${r}:8080`),
+      PODS.map((r) => `${r}:9102`),
     );
     const statsBind = readSections(ALB_CFG)
       ['frontend stats'].find((l) => l.startsWith('bind '))
