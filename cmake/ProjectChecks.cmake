@@ -43,7 +43,7 @@ hello_check(container.image COMMAND test/container/check-image LABELS container
 # pushed by digest to a loopback docker-registry, read back, pulled and run.
 # One image build at a time: they share the Docker engine's two cores.
 hello_check(image.sbom COMMAND ${CMAKE_COMMAND} -E env HELLO_BUILD_DIR=${PROJECT_BINARY_DIR}
-  node --test test/container/sbom.test.mjs LABELS image)
+  scripts/node-suite test/container/sbom.test.mjs LABELS image)
 hello_check(image.arm64 COMMAND test/container/arm64 --build-dir ${PROJECT_BINARY_DIR} LABELS image TIMEOUT 1800)
 hello_check(image.registry COMMAND test/container/registry LABELS image TIMEOUT 1800)
 set_tests_properties(container.image image.arm64 image.registry PROPERTIES RESOURCE_LOCK hello-image-build)
