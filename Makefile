@@ -143,7 +143,7 @@ tf-validate: ## terraform fmt, validate and test; tflint, checkov, trivy where i
 
 .PHONY: tf-graph
 tf-graph: node_modules/.package-lock.json ## regenerate docs/terraform-graph.md from the code
-	node deploy/terraform/tests/graph.mjs --write docs/terraform-graph.md
+	node scripts/docs/terraform-graph.mjs --write docs/terraform-graph.md
 
 # --- housekeeping ------------------------------------------------------------
 

@@ -83,7 +83,7 @@ hello_check(bench.smoke COMMAND bench/compare-servers --smoke --no-install --ser
 
 # README and docs: make targets exist, links resolve, the Terraform graph is
 # current, the configuration table matches --help.
-hello_check(docs.check COMMAND ${CMAKE_COMMAND} -E env HELLO_SERVER_BINARY=$<TARGET_FILE:hello-server> docs/check
+hello_check(docs.check COMMAND ${CMAKE_COMMAND} -E env HELLO_SERVER_BINARY=$<TARGET_FILE:hello-server> test/docs/check-docs
   LABELS docs)
 
 # The skip convention itself: the one-line skip, HELLO_NO_SKIP, the kubectl

@@ -234,7 +234,7 @@ describe('every suite skips in one line when what it needs is missing', () => {
     ],
     [
       'docs.check: Node.js too old',
-      'docs/check',
+      'test/docs/check-docs',
       [],
       `${standIn('node', 'echo 16.20.2')}:${process.env.PATH}`,
       new RegExp(`node 16\\.20\\.2 is too old \\(minimum ${NODE_MINIMUM.replaceAll('.', '\\.')}\\)`),

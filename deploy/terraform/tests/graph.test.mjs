@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { render } from './graph.mjs';
+import { render } from '../../../scripts/docs/terraform-graph.mjs';
 import { REPO_ROOT } from './lib/tf.mjs';
 
-const script = fileURLToPath(new URL('./graph.mjs', import.meta.url));
+const script = fileURLToPath(new URL('../../../scripts/docs/terraform-graph.mjs', import.meta.url));
 const docPath = join(REPO_ROOT, 'docs/terraform-graph.md');
 
 function run(...args) {

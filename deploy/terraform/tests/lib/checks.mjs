@@ -7,7 +7,13 @@
 // messages (empty = pass) for a context { mod, boot, tfvars } built by context.mjs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TARGETS, architectureComparison, architectureTable, fixedMonthly, markdownTable } from './costs.mjs';
+import {
+  TARGETS,
+  architectureComparison,
+  architectureTable,
+  fixedMonthly,
+  markdownTable,
+} from '../../../../scripts/docs/costs.mjs';
 import { REPO_ROOT, TF_ROOT, block, checkovSkips, referencesOf, targetOf } from './tf.mjs';
 
 export function get(obj, path) {
@@ -259,11 +265,11 @@ export const checks = [
         .filter((env) => !doc.includes(markdownTable(fixedMonthly(ctx, env))))
         .map(
           (env) =>
-            `docs/costs.md does not show the current ${env} table (print it with: node deploy/terraform/tests/lib/costs.mjs ${env})`,
+            `docs/costs.md does not show the current ${env} table (print it with: node scripts/docs/costs.mjs ${env})`,
         );
       if (!doc.includes(architectureTable(architectureComparison(ctx))))
         errs.push(
-          'docs/costs.md does not show the current amd64/arm64 table (node deploy/terraform/tests/lib/costs.mjs prints it)',
+          'docs/costs.md does not show the current amd64/arm64 table (node scripts/docs/costs.mjs prints it)',
         );
       for (const [env, target] of Object.entries(TARGETS))
         if (!doc.includes(`at most $${target}`))

@@ -1,4 +1,4 @@
-// The documentation check, run by docs/check with Node's test runner from the repository root.
+// The documentation check, run by test/docs/check-docs with Node's test runner from the repository root.
 //
 // What a reader copies from the docs must work: every `make` target they name exists, every
 // relative link (and #anchor) resolves in a fresh clone, the generated Terraform graph matches
@@ -443,7 +443,7 @@ function serverHelp(root) {
 // --- Terraform graph ---------------------------------------------------------------------------
 
 export function checkGraph(root, file = join(root, 'docs/terraform-graph.md')) {
-  const result = spawnSync('node', [join(root, 'deploy/terraform/tests/graph.mjs'), '--check', file], {
+  const result = spawnSync('node', [join(root, 'scripts/docs/terraform-graph.mjs'), '--check', file], {
     cwd: root,
     encoding: 'utf8',
   });
@@ -634,7 +634,7 @@ test('fixture: a stale copy of the Terraform graph is reported', () => {
     lines.splice(edge, 1);
     writeFileSync(join(dir, 'terraform-graph.md'), lines.join('\n'));
     const problems = checkGraph(ROOT, join(dir, 'terraform-graph.md'));
-    assert.equal(problems.length, 1, 'graph.mjs --check accepted a graph with an edge removed');
+    assert.equal(problems.length, 1, 'terraform-graph.mjs --check accepted a graph with an edge removed');
   });
 });
 

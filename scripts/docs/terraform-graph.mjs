@@ -3,21 +3,22 @@
 // of deploy/terraform and the references between them, from the same HCL parse as the tests.
 // Deterministic: the same code always gives the same bytes.
 //
-//   node deploy/terraform/tests/graph.mjs --write docs/terraform-graph.md
-//   node deploy/terraform/tests/graph.mjs --check docs/terraform-graph.md   # exit 1 if stale
+//   node scripts/docs/terraform-graph.mjs --write docs/terraform-graph.md
+//   node scripts/docs/terraform-graph.mjs --check docs/terraform-graph.md   # exit 1 if stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The HCL parser comes from the repository's pinned devDependencies.
-const { TF_ROOT, loadModule, referencesOf, targetOf } = await import('./lib/tf.mjs').catch((err) => {
-  console.error(
-    `cannot load the HCL parser (${err.code ?? err.message}): run 'npm ci' at the repository root`,
-  );
-  process.exit(2);
-});
+const { TF_ROOT, loadModule, referencesOf, targetOf } =
+  await import('../../deploy/terraform/tests/lib/tf.mjs').catch((err) => {
+    console.error(
+      `cannot load the HCL parser (${err.code ?? err.message}): run 'npm ci' at the repository root`,
+    );
+    process.exit(2);
+  });
 
-const USAGE = `usage: graph.mjs (--write FILE | --check FILE | --stdout) [--help]
+const USAGE = `usage: terraform-graph.mjs (--write FILE | --check FILE | --stdout) [--help]
   --write FILE  write the Mermaid graph document to FILE
   --check FILE  exit 1 when FILE differs from what --write would produce
   --stdout      print the document`;
@@ -79,7 +80,7 @@ export async function render() {
   return [
     '# Terraform graph',
     '',
-    'Generated from `deploy/terraform` by `make tf-graph` (`deploy/terraform/tests/graph.mjs`, the same HCL parse',
+    'Generated from `deploy/terraform` by `make tf-graph` (`scripts/docs/terraform-graph.mjs`, the same HCL parse',
     'as the Terraform tests); do not edit by hand. An arrow `A --> B` means that A refers to B, directly or',
     'through locals. Parallelograms are data sources; boxes are grouped by the file that declares them.',
     '',

@@ -1,8 +1,9 @@
 // Fixed monthly cost of an environment (what it costs before any traffic), computed from the
 // variable defaults and environments/<env>.tfvars with public eu-west-2 on-demand prices.
-// docs/costs.md shows these figures; the tests keep the two in step and hold the targets.
+// docs/costs.md shows these figures; the Terraform checks (deploy/terraform/tests/lib/checks.mjs)
+// import this model to keep the two in step and to hold the targets.
 //
-//   node deploy/terraform/tests/lib/costs.mjs [dev|prod]   # prints the itemised table
+//   node scripts/docs/costs.mjs [dev|prod]   # prints the itemised table
 import { fileURLToPath } from 'node:url';
 
 export const HOURS_PER_MONTH = 730;
@@ -228,7 +229,7 @@ export function markdownTable({ items, total }) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { buildContext } = await import('./context.mjs');
+  const { buildContext } = await import('../../deploy/terraform/tests/lib/context.mjs');
   const ctx = await buildContext();
   for (const env of process.argv.slice(2).length ? process.argv.slice(2) : ['dev', 'prod']) {
     console.log(`${env} (target $${TARGETS[env]}):\n${markdownTable(fixedMonthly(ctx, env))}\n`);
