@@ -16,10 +16,11 @@ const ROOT = resolve(process.env.DOCS_CHECK_ROOT ?? process.cwd());
 
 // --- reading markdown --------------------------------------------------------------------------
 
-// The documents a reader follows: the README, docs/ and the README of each part under deploy/.
+// The documents a reader follows: the README, CONTRIBUTING.md, docs/ and the README of each part
+// under deploy/.
 export function documentPaths(root) {
   const paths = [];
-  if (existsSync(join(root, 'README.md'))) paths.push('README.md');
+  for (const top of ['README.md', 'CONTRIBUTING.md']) if (existsSync(join(root, top))) paths.push(top);
   const listMarkdown = (dir) =>
     existsSync(join(root, dir))
       ? readdirSync(join(root, dir))
