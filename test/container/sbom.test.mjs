@@ -1,5 +1,5 @@
 // The SBOM tools without Docker: scripts/sbom on this machine's release build
-// and on synthetic linker maps, scripts/sbom-validate on good and broken
+// and on synthetic linker maps, scripts/sbom-validate.mjs on good and broken
 // fixtures. HELLO_BUILD_DIR names the release build (default build/release).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SBOM = path.join(ROOT, 'scripts/sbom');
-const VALIDATE = path.join(ROOT, 'scripts/sbom-validate');
+const VALIDATE = path.join(ROOT, 'scripts/sbom-validate.mjs');
 const FIXTURES = path.join(ROOT, 'test/container/fixtures');
 const BUILD_DIR = process.env.HELLO_BUILD_DIR ?? path.join(ROOT, 'build/release');
 const VERSION = readFileSync(path.join(ROOT, 'VERSION'), 'utf8').trim();
@@ -149,7 +149,7 @@ describe('scripts/sbom on synthetic linker maps', () => {
   });
 });
 
-describe('scripts/sbom-validate on fixtures', () => {
+describe('scripts/sbom-validate.mjs on fixtures', () => {
   const validate = (file, ...args) => run(VALIDATE, [...args, path.join(FIXTURES, file)]);
 
   test('accepts an SBOM that the image build wrote (arm64)', () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const USAGE = `Usage: scripts/sbom-validate [--binary FILE] [--version V] [--revision R] [--arch A] SBOM...
+const USAGE = `Usage: scripts/sbom-validate.mjs [--binary FILE] [--version V] [--revision R] [--arch A] SBOM...
 
 Checks each CycloneDX JSON SBOM against the official schema of its specVersion
 (offline) and against the hello-server SBOM rules:
@@ -77,13 +77,22 @@ function checkContent(bom, options, PackageURL) {
       problems.push(`${component.name}: purl '${component.purl}' does not parse: ${error.message}`);
       continue;
     }
-    if (purl.type !== 'deb' || purl.namespace !== 'debian') problems.push(`${component.name}: purl type/namespace is ${purl.type}/${purl.namespace}, not deb/debian`);
+    if (purl.type !== 'deb' || purl.namespace !== 'debian')
+      problems.push(
+        `${component.name}: purl type/namespace is ${purl.type}/${purl.namespace}, not deb/debian`,
+      );
     if (purl.name !== component.name) problems.push(`${component.name}: purl names '${purl.name}'`);
-    if (purl.version !== component.version) problems.push(`${component.name}: purl version '${purl.version}' is not the component's '${component.version}'`);
+    if (purl.version !== component.version)
+      problems.push(
+        `${component.name}: purl version '${purl.version}' is not the component's '${component.version}'`,
+      );
     if (!purl.qualifiers?.arch) problems.push(`${component.name}: purl has no arch qualifier`);
-    if (purl.qualifiers?.distro !== 'debian-12') problems.push(`${component.name}: purl distro is '${purl.qualifiers?.distro}', not debian-12`);
+    if (purl.qualifiers?.distro !== 'debian-12')
+      problems.push(`${component.name}: purl distro is '${purl.qualifiers?.distro}', not debian-12`);
     if (purl.qualifiers?.arch && !['all', arch].includes(purl.qualifiers.arch)) {
-      problems.push(`${component.name}: purl arch '${purl.qualifiers.arch}' is neither the binary's (${arch}) nor all`);
+      problems.push(
+        `${component.name}: purl arch '${purl.qualifiers.arch}' is neither the binary's (${arch}) nor all`,
+      );
     }
   }
   const dependsOn = bom.dependencies?.find((d) => d.ref === main?.['bom-ref'])?.dependsOn ?? [];
@@ -93,7 +102,8 @@ function checkContent(bom, options, PackageURL) {
       problems.push(`${what}: ${found.length} components match ${pattern}, want exactly 1`);
       continue;
     }
-    if (!dependsOn.includes(found[0]['bom-ref'])) problems.push(`${what}: hello-server does not depend on ${found[0]['bom-ref']}`);
+    if (!dependsOn.includes(found[0]['bom-ref']))
+      problems.push(`${what}: hello-server does not depend on ${found[0]['bom-ref']}`);
     if (found[0].name.endsWith('-cross') && !found[0].name.endsWith(`-${arch}-cross`)) {
       problems.push(`${what}: ${found[0].name} is not a runtime for ${arch}`);
     }
@@ -102,8 +112,10 @@ function checkContent(bom, options, PackageURL) {
     const actual = createHash('sha256').update(readFileSync(options.binary)).digest('hex');
     if (sha !== actual) problems.push(`SHA-256 ${sha} is not ${options.binary}'s ${actual}`);
   }
-  if (options.version && main?.version !== options.version) problems.push(`version '${main?.version}' is not '${options.version}'`);
-  if (options.revision && prop('hello:revision') !== options.revision) problems.push(`revision '${prop('hello:revision')}' is not '${options.revision}'`);
+  if (options.version && main?.version !== options.version)
+    problems.push(`version '${main?.version}' is not '${options.version}'`);
+  if (options.revision && prop('hello:revision') !== options.revision)
+    problems.push(`revision '${prop('hello:revision')}' is not '${options.revision}'`);
   if (options.arch && arch !== options.arch) problems.push(`architecture '${arch}' is not '${options.arch}'`);
   return problems;
 }
@@ -119,11 +131,17 @@ async function validateFile(file, options, { cdx, PackageURL }) {
   }
   if (bom.bomFormat !== 'CycloneDX') return [`bomFormat is '${bom.bomFormat}', not CycloneDX`];
   const version = Object.values(cdx.Spec.Version).find((v) => v === bom.specVersion);
-  if (!version || !['1.5', '1.6', '1.7'].includes(version)) return [`specVersion '${bom.specVersion}' is not CycloneDX 1.5 or later`];
+  if (!version || !['1.5', '1.6', '1.7'].includes(version))
+    return [`specVersion '${bom.specVersion}' is not CycloneDX 1.5 or later`];
   const validator = new cdx.Validation.JsonValidator(version);
   const schemaErrors = await validator.validate(text);
   if (schemaErrors !== null) {
-    return [`not valid against the CycloneDX ${version} JSON schema:`, ...schemaErrors.map((e) => `  ${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`)];
+    return [
+      `not valid against the CycloneDX ${version} JSON schema:`,
+      ...schemaErrors.map(
+        (e) => `  ${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+      ),
+    ];
   }
   return checkContent(bom, options, PackageURL);
 }
@@ -160,7 +178,9 @@ async function main() {
     if (problems.length === 0) {
       const bom = JSON.parse(readFileSync(file, 'utf8'));
       const arch = bom.metadata.component.properties.find((p) => p.name === 'hello:architecture').value;
-      process.stdout.write(`valid: ${file} (CycloneDX ${bom.specVersion}, hello-server ${bom.metadata.component.version} ${arch}, ${bom.components.length} components: ${bom.components.map((c) => `${c.name}@${c.version}`).join(' ')})\n`);
+      process.stdout.write(
+        `valid: ${file} (CycloneDX ${bom.specVersion}, hello-server ${bom.metadata.component.version} ${arch}, ${bom.components.length} components: ${bom.components.map((c) => `${c.name}@${c.version}`).join(' ')})\n`,
+      );
     } else {
       invalid += 1;
       process.stdout.write(`INVALID: ${file}\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
