@@ -4,12 +4,11 @@
 #include <netinet/in.h>
 
 #include <array>
-#include <charconv>
 #include <cstdlib>
 #include <string>
-#include <system_error>
 
 #include "build_info.hpp"
+#include "text.hpp"
 
 namespace hello {
 namespace {
@@ -25,11 +24,9 @@ struct Option {
   Setter set;
 };
 
-std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t min, std::uint64_t max) {
-  std::uint64_t value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end || value < min || value > max) {
+std::optional<std::uint64_t> parse_in_range(std::string_view text, std::uint64_t min, std::uint64_t max) {
+  auto value = parse_integer<std::uint64_t>(text);
+  if (!value || *value < min || *value > max) {
     return std::nullopt;
   }
   return value;
@@ -46,7 +43,7 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, st
     if (fraction.empty() || fraction.size() > 3) {
       return std::nullopt;
     }
-    auto parsed = parse_unsigned(fraction, 0, 999);
+    auto parsed = parse_in_range(fraction, 0, 999);
     if (!parsed) {
       return std::nullopt;
     }
@@ -57,7 +54,7 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, st
   }
   constexpr std::uint64_t max_seconds = 86'400;
   auto whole = whole_text.empty() && dot != std::string_view::npos ? std::optional<std::uint64_t>{0}
-                                                                   : parse_unsigned(whole_text, 0, max_seconds);
+                                                                   : parse_in_range(whole_text, 0, max_seconds);
   if (!whole) {
     return std::nullopt;
   }
@@ -110,7 +107,7 @@ constexpr std::array options{
            }},
     Option{"--port", "HELLO_PORT", "PORT", "TCP port to listen on (0: any free port)", "8080",
            [](Config& config, std::string_view value) -> std::optional<std::string> {
-             auto parsed = parse_unsigned(value, 0, 65'535);
+             auto parsed = parse_in_range(value, 0, 65'535);
              if (!parsed) {
                return "expected an integer from 0 to 65535";
              }
@@ -120,7 +117,7 @@ constexpr std::array options{
     Option{"--metrics-port", "HELLO_METRICS_PORT", "PORT",
            "TCP port that serves /metrics, and only it (0: any free port); must differ from --port", "9102",
            [](Config& config, std::string_view value) -> std::optional<std::string> {
-             auto parsed = parse_unsigned(value, 0, 65'535);
+             auto parsed = parse_in_range(value, 0, 65'535);
              if (!parsed) {
                return "expected an integer from 0 to 65535";
              }
@@ -130,7 +127,7 @@ constexpr std::array options{
     Option{"--threads", "HELLO_THREADS", "N",
            "worker threads, one event loop each (0: CPUs available, cgroup quota included)", "0",
            [](Config& config, std::string_view value) -> std::optional<std::string> {
-             auto parsed = parse_unsigned(value, 0, 1024);
+             auto parsed = parse_in_range(value, 0, 1024);
              if (!parsed) {
                return "expected an integer from 0 to 1024";
              }
@@ -160,7 +157,7 @@ constexpr std::array options{
     Option{"--max-connections", "HELLO_MAX_CONNECTIONS", "N", "open client connections at most; more are refused",
            "16384",
            [](Config& config, std::string_view value) -> std::optional<std::string> {
-             auto parsed = parse_unsigned(value, 1, 1'000'000);
+             auto parsed = parse_in_range(value, 1, 1'000'000);
              if (!parsed) {
                return "expected an integer from 1 to 1000000";
              }

@@ -3,27 +3,21 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <string>
-#include <system_error>
 
 #include "read_file.hpp"
+#include "text.hpp"
 
 namespace hello {
 namespace {
 
-std::optional<long long> parse_integer(std::string_view text) {
+// A number as cgroup files hold it, with its trailing newline.
+std::optional<long long> parse_cgroup_number(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
     text.remove_suffix(1);
   }
-  long long value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end) {
-    return std::nullopt;
-  }
-  return value;
+  return parse_integer<long long>(text);
 }
 
 std::optional<double> tighter(std::optional<double> a, std::optional<double> b) {
@@ -89,8 +83,8 @@ std::optional<double> parse_cgroup_v2_cpu_max(std::string_view content) {
 }
 
 std::optional<double> cgroup_v1_cpu_limit(std::string_view quota_us, std::string_view period_us) {
-  auto quota = parse_integer(quota_us);
-  auto period = parse_integer(period_us);
+  auto quota = parse_cgroup_number(quota_us);
+  auto period = parse_cgroup_number(period_us);
   if (!quota || !period || *quota <= 0 || *period <= 0) {
     return std::nullopt;
   }

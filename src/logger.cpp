@@ -5,20 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <ctime>
 
+#include "text.hpp"
+
 namespace hello {
 namespace {
-
-void append_number(std::string& out, auto value) {
-  std::array<char, 32> buffer{};
-  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  if (ec == std::errc{}) {
-    out.append(buffer.data(), end);
-  }
-}
 
 void append_padded(std::string& out, long value, int width) {
   std::array<char, 8> buffer{};
@@ -57,38 +50,6 @@ void append_rfc3339_millis(std::string& out, std::int64_t unix_millis) {
   out += '.';
   append_padded(out, static_cast<long>(unix_millis % 1000), 3);
   out += 'Z';
-}
-
-void append_json_escaped(std::string& out, std::string_view text) {
-  static constexpr std::string_view hex = "0123456789abcdef";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out += "\\u00";
-          out += hex[byte >> 4U];
-          out += hex[byte & 0xfU];
-        } else {
-          out += c;
-        }
-    }
-  }
 }
 
 std::string Logger::format_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields,

@@ -64,7 +64,4 @@ class Logger {
 // RFC 3339 UTC with milliseconds: 2026-11-26T09:28:25.123Z
 void append_rfc3339_millis(std::string& out, std::int64_t unix_millis);
 
-// Appends `text` as the inside of a JSON string (quotes not included).
-void append_json_escaped(std::string& out, std::string_view text);
-
 }  // namespace hello

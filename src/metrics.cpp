@@ -1,17 +1,9 @@
 #include "metrics.hpp"
 
-#include <charconv>
+#include "text.hpp"
 
 namespace hello {
 namespace {
-
-void append_number(std::string& out, auto value) {
-  std::array<char, 32> buffer{};
-  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  if (ec == std::errc{}) {
-    out.append(buffer.data(), end);
-  }
-}
 
 void append_seconds_from_ns(std::string& out, std::uint64_t nanoseconds) {
   append_number(out, nanoseconds / 1'000'000'000);

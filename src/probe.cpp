@@ -8,10 +8,10 @@
 
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 
 #include "errno_text.hpp"
+#include "text.hpp"
 #include "unique_fd.hpp"
 
 namespace hello {
@@ -95,12 +95,11 @@ std::optional<ProbeTarget> parse_probe_url(std::string_view url) {
   }
   target.host = host_text;
   if (!port_text.empty()) {
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65'535) {
+    const auto port = parse_integer<unsigned>(port_text);
+    if (!port || *port == 0 || *port > 65'535) {
       return std::nullopt;
     }
-    target.port = static_cast<std::uint16_t>(port);
+    target.port = static_cast<std::uint16_t>(*port);
   } else if (authority.ends_with(':')) {
     return std::nullopt;
   }

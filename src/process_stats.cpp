@@ -8,24 +8,14 @@
 
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <string>
 
 #include "read_file.hpp"
+#include "text.hpp"
 
 namespace hello {
 namespace {
-
-std::optional<std::uint64_t> to_unsigned(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end) {
-    return std::nullopt;
-  }
-  return value;
-}
 
 // The whole of a small procfs file through a descriptor kept open: procfs
 // regenerates the content on every read from offset 0.
@@ -109,12 +99,12 @@ std::optional<ProcStat> parse_proc_stat(std::string_view content) {
   while (!fields[rss].empty() && fields[rss].back() == '\n') {
     fields[rss].remove_suffix(1);
   }
-  auto u = to_unsigned(fields[utime]);
-  auto s = to_unsigned(fields[stime]);
-  auto t = to_unsigned(fields[num_threads]);
-  auto start = to_unsigned(fields[starttime]);
-  auto vm = to_unsigned(fields[vsize]);
-  auto resident = to_unsigned(fields[rss]);
+  auto u = parse_integer<std::uint64_t>(fields[utime]);
+  auto s = parse_integer<std::uint64_t>(fields[stime]);
+  auto t = parse_integer<std::uint64_t>(fields[num_threads]);
+  auto start = parse_integer<std::uint64_t>(fields[starttime]);
+  auto vm = parse_integer<std::uint64_t>(fields[vsize]);
+  auto resident = parse_integer<std::uint64_t>(fields[rss]);
   if (!u || !s || !t || !start || !vm || !resident) {
     return std::nullopt;
   }
@@ -129,7 +119,7 @@ std::optional<std::uint64_t> parse_boot_time(std::string_view proc_stat) {
   }
   at += proc_stat[at] == '\n' ? key.size() + 1 : key.size();
   const auto end = proc_stat.find('\n', at);
-  return to_unsigned(proc_stat.substr(at, end == std::string_view::npos ? end : end - at));
+  return parse_integer<std::uint64_t>(proc_stat.substr(at, end == std::string_view::npos ? end : end - at));
 }
 
 ProcessStatsReader::ProcessStatsReader()

@@ -3,24 +3,10 @@
 #include <algorithm>
 #include <array>
 
+#include "text.hpp"
+
 namespace hello {
 namespace {
-
-bool equals_ignore_case(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto c = static_cast<unsigned char>(a[i]);
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<unsigned char>(c + ('a' - 'A'));
-    }
-    if (c != static_cast<unsigned char>(lower[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // uri-host [ ":" port ] (RFC 3986): reg-name, IPv4 or an IP literal in brackets.
 bool is_valid_host(std::string_view host) {

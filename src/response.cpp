@@ -1,9 +1,8 @@
 #include "response.hpp"
 
 #include <array>
-#include <charconv>
 
-#include "logger.hpp"
+#include "text.hpp"
 
 namespace hello {
 namespace {
@@ -22,17 +21,14 @@ void append_connection(std::string& out, ConnectionHeader connection) {
 }
 
 void append_head_start(std::string& out, int status, std::string_view content_type, std::size_t content_length) {
-  std::array<char, 24> digits{};
   out += "HTTP/1.1 ";
-  auto* end = std::to_chars(digits.data(), digits.data() + digits.size(), status).ptr;
-  out.append(digits.data(), end);
+  append_number(out, status);
   out += ' ';
   out += reason_phrase(status);
   out += "\r\nContent-Type: ";
   out += content_type;
   out += "\r\nContent-Length: ";
-  end = std::to_chars(digits.data(), digits.data() + digits.size(), content_length).ptr;
-  out.append(digits.data(), end);
+  append_number(out, content_length);
   out += "\r\n";
 }
 

@@ -1,26 +1,8 @@
 #include "router.hpp"
 
+#include "text.hpp"
+
 namespace hello {
-namespace {
-
-bool starts_with_ignore_case(std::string_view text, std::string_view lower_prefix) {
-  if (text.size() < lower_prefix.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
-    auto c = text[i];
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-    if (c != lower_prefix[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 std::string_view target_path(std::string_view target) {
   if (!target.starts_with('/')) {
     std::size_t scheme_end = 0;

@@ -22,12 +22,6 @@ TEST(Logger, JsonLine) {
       "\n");
 }
 
-TEST(Logger, JsonEscapesControlCharacters) {
-  std::string out;
-  append_json_escaped(out, std::string_view{"a\x01\x7f\tb", 5});
-  EXPECT_EQ(out, "a\\u0001\\u007f\\tb");
-}
-
 TEST(Logger, TextLine) {
   const Logger logger{LogLevel::info, LogFormat::text};
   const auto line = logger.format_line(LogLevel::info, "listening",
