@@ -203,22 +203,6 @@ const Option* find_option(std::string_view flag) {
 
 }  // namespace
 
-std::string_view to_string(LogLevel level) {
-  switch (level) {
-    case LogLevel::debug:
-      return "debug";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::warn:
-      return "warn";
-    case LogLevel::error:
-      return "error";
-  }
-  return "info";
-}
-
-std::string_view to_string(LogFormat format) { return format == LogFormat::json ? "json" : "text"; }
-
 std::string usage_text() {
   std::string text =
       "Usage: hello-server [OPTION]...\n"

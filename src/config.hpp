@@ -9,10 +9,9 @@
 #include <string_view>
 #include <variant>
 
-namespace hello {
+#include "logger.hpp"
 
-enum class LogLevel : std::uint8_t { debug, info, warn, error };
-enum class LogFormat : std::uint8_t { json, text };
+namespace hello {
 
 struct Config {
   std::string address = "0.0.0.0";
@@ -51,8 +50,5 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 [[nodiscard]] EnvLookup process_environment();
 
 [[nodiscard]] std::string usage_text();
-
-[[nodiscard]] std::string_view to_string(LogLevel level);
-[[nodiscard]] std::string_view to_string(LogFormat format);
 
 }  // namespace hello

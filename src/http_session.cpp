@@ -5,6 +5,30 @@
 #include "router.hpp"
 
 namespace hello {
+namespace {
+
+MethodLabel method_label(llhttp_method_t method) {
+  switch (method) {
+    case HTTP_GET:
+      return MethodLabel::get;
+    case HTTP_HEAD:
+      return MethodLabel::head;
+    case HTTP_POST:
+      return MethodLabel::post;
+    case HTTP_PUT:
+      return MethodLabel::put;
+    case HTTP_DELETE:
+      return MethodLabel::delete_;
+    case HTTP_PATCH:
+      return MethodLabel::patch;
+    case HTTP_OPTIONS:
+      return MethodLabel::options;
+    default:
+      return MethodLabel::other;
+  }
+}
+
+}  // namespace
 
 HttpSession::Answer HttpSession::decide(const ParsedHead& head, std::string_view target,
                                         const SessionContext& context) const {

@@ -14,18 +14,6 @@
 
 namespace hello {
 
-// Renders the /metrics body.
-class MetricsPage {
- public:
-  MetricsPage() = default;
-  MetricsPage(const MetricsPage&) = delete;
-  MetricsPage& operator=(const MetricsPage&) = delete;
-  MetricsPage(MetricsPage&&) = delete;
-  MetricsPage& operator=(MetricsPage&&) = delete;
-  virtual ~MetricsPage() = default;
-  virtual void render(std::string& body) = 0;
-};
-
 // What a worker knows that answers depend on; the date is refreshed once per
 // event-loop iteration, closing before each batch of input.
 struct SessionContext {

@@ -32,6 +32,22 @@ bool needs_quotes(std::string_view text) {
 
 }  // namespace
 
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+  }
+  return "info";
+}
+
+std::string_view to_string(LogFormat format) { return format == LogFormat::json ? "json" : "text"; }
+
 void append_rfc3339_millis(std::string& out, std::int64_t unix_millis) {
   const auto seconds = static_cast<std::time_t>(unix_millis / 1000);
   std::tm utc{};

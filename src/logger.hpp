@@ -6,9 +6,13 @@
 #include <string_view>
 #include <variant>
 
-#include "config.hpp"
-
 namespace hello {
+
+enum class LogLevel : std::uint8_t { debug, info, warn, error };
+enum class LogFormat : std::uint8_t { json, text };
+
+[[nodiscard]] std::string_view to_string(LogLevel level);
+[[nodiscard]] std::string_view to_string(LogFormat format);
 
 struct LogField {
   using Value = std::variant<std::string_view, std::int64_t, std::uint64_t, double, bool>;

@@ -1,5 +1,6 @@
 #include "metrics.hpp"
 
+#include "process_stats.hpp"
 #include "text.hpp"
 
 namespace hello {
@@ -54,27 +55,6 @@ void optional_family(std::string& out, std::string_view name, std::string_view t
 }
 
 }  // namespace
-
-MethodLabel method_label(llhttp_method_t method) {
-  switch (method) {
-    case HTTP_GET:
-      return MethodLabel::get;
-    case HTTP_HEAD:
-      return MethodLabel::head;
-    case HTTP_POST:
-      return MethodLabel::post;
-    case HTTP_PUT:
-      return MethodLabel::put;
-    case HTTP_DELETE:
-      return MethodLabel::delete_;
-    case HTTP_PATCH:
-      return MethodLabel::patch;
-    case HTTP_OPTIONS:
-      return MethodLabel::options;
-    default:
-      return MethodLabel::other;
-  }
-}
 
 std::string_view route_label(Endpoint endpoint) {
   static constexpr std::array<std::string_view, route_label_count> names{"/",        "/healthz", "/readyz",

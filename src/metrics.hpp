@@ -9,15 +9,12 @@
 #include <string_view>
 #include <vector>
 
-#include <llhttp.h>
-
 #include "router.hpp"
 
 namespace hello {
 
 enum class MethodLabel : std::uint8_t { get, head, post, put, delete_, patch, options, other };
 inline constexpr std::size_t method_label_count = 8;
-[[nodiscard]] MethodLabel method_label(llhttp_method_t method);
 [[nodiscard]] std::string_view to_string(MethodLabel method);
 
 // The route label: one value per endpoint, "other" for every path that is
@@ -100,22 +97,24 @@ struct alignas(64) WorkerMetrics {
   void observe_duration(Endpoint route, std::uint64_t nanoseconds, std::uint64_t count);
 };
 
-// The process_* figures; one that could not be read is left out of the
-// page rather than shown as 0 (a counter must never go backwards).
-struct ProcessStats {
-  std::optional<double> cpu_seconds;
-  std::optional<std::uint64_t> resident_bytes;
-  std::optional<std::uint64_t> virtual_bytes;
-  std::optional<std::uint64_t> open_fds;
-  std::optional<std::uint64_t> max_fds;
-  std::optional<double> start_time_seconds;
-  std::optional<std::uint64_t> threads;
-};
-
 struct BuildLabels {
   std::string_view version;
   std::string_view revision;
 };
+
+// Renders the /metrics body.
+class MetricsPage {
+ public:
+  MetricsPage() = default;
+  MetricsPage(const MetricsPage&) = delete;
+  MetricsPage& operator=(const MetricsPage&) = delete;
+  MetricsPage(MetricsPage&&) = delete;
+  MetricsPage& operator=(MetricsPage&&) = delete;
+  virtual ~MetricsPage() = default;
+  virtual void render(std::string& body) = 0;
+};
+
+struct ProcessStats;
 
 // Renders the Prometheus text exposition format 0.0.4.
 class MetricsRegistry {

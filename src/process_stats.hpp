@@ -6,10 +6,21 @@
 #include <optional>
 #include <string_view>
 
-#include "metrics.hpp"
 #include "unique_fd.hpp"
 
 namespace hello {
+
+// The process_* figures; one that could not be read is left out of the
+// page rather than shown as 0 (a counter must never go backwards).
+struct ProcessStats {
+  std::optional<double> cpu_seconds;
+  std::optional<std::uint64_t> resident_bytes;
+  std::optional<std::uint64_t> virtual_bytes;
+  std::optional<std::uint64_t> open_fds;
+  std::optional<std::uint64_t> max_fds;
+  std::optional<double> start_time_seconds;
+  std::optional<std::uint64_t> threads;
+};
 
 // Fields of /proc/<pid>/stat that the process_* metrics need.
 struct ProcStat {

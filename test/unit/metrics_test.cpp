@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "process_stats.hpp"
+
 namespace hello {
 namespace {
 
