@@ -25,6 +25,7 @@
 #include "fd_budget.hpp"
 #include "listener.hpp"
 #include "process_stats.hpp"
+#include "shutdown.hpp"
 #include "worker.hpp"
 
 namespace hello {
@@ -63,67 +64,6 @@ unsigned fit_connections_to_fd_limit(unsigned wanted, unsigned threads, const Pr
   }
   return fitting;
 }
-
-std::string_view signal_name(int signal) {
-  switch (signal) {
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGINT:
-      return "SIGINT";
-    default:
-      return "signal";
-  }
-}
-
-// Waits for a shutdown signal or for `other_fd` to become readable.
-struct WaitResult {
-  std::optional<int> signal;
-  bool other_ready = false;
-};
-
-WaitResult wait_for(int signal_fd, int other_fd, std::optional<Clock::duration> timeout) {
-  const auto deadline = timeout ? std::optional{Clock::now() + *timeout} : std::nullopt;
-  for (;;) {
-    std::array<pollfd, 2> fds{pollfd{signal_fd, POLLIN, 0}, pollfd{other_fd, POLLIN, 0}};
-    int wait_ms = -1;
-    if (deadline) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
-      if (left <= 0) {
-        return {};
-      }
-      wait_ms = static_cast<int>(left);
-    }
-    const int ready = ::poll(fds.data(), other_fd >= 0 ? 2 : 1, wait_ms);
-    if (ready < 0 && errno == EINTR) {
-      continue;
-    }
-    if (ready <= 0) {
-      if (ready < 0) {
-        return {};
-      }
-      continue;
-    }
-    if ((fds[0].revents & POLLIN) != 0) {
-      signalfd_siginfo info{};
-      if (::read(signal_fd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-        return {static_cast<int>(info.ssi_signo), false};
-      }
-    }
-    if (other_fd >= 0 && (fds[1].revents & POLLIN) != 0) {
-      std::uint64_t count = 0;
-      [[maybe_unused]] const auto read = ::read(other_fd, &count, sizeof(count));
-      return {std::nullopt, true};
-    }
-  }
-}
-
-[[noreturn]] void exit_at_once(int signal, const Logger& logger) {
-  logger.warn("second signal; exiting at once", {{"signal", signal_name(signal)}});
-  // No destructors, no joins: the caller asked twice.
-  std::_Exit(128 + signal);
-}
-
-double seconds(std::chrono::milliseconds duration) { return static_cast<double>(duration.count()) / 1000.0; }
 
 }  // namespace
 
@@ -212,48 +152,8 @@ int run_server(const Config& config, const Logger& logger) {
                             {"version", build::version},
                             {"revision", build::revision}});
 
-  const auto first = wait_for(signal_fd.get(), -1, std::nullopt);
-  const int signal = first.signal.value_or(SIGTERM);
-  state.ready.store(false, std::memory_order_release);
-  // From now on every answer closes its connection: a load balancer that
-  // keeps connections open then opens new ones, which land on ready replicas.
-  state.draining.store(true, std::memory_order_release);
-  logger.info("shutdown: readiness off, draining",
-              {{"signal", signal_name(signal)}, {"drain_delay_s", seconds(config.drain_delay)}});
-
-  if (auto during_drain = wait_for(signal_fd.get(), -1, config.drain_delay); during_drain.signal) {
-    exit_at_once(*during_drain.signal, logger);
-  }
-
-  logger.info("shutdown: drain over, closing the listener", {{"open_connections", state.open_connections.load()},
-                                                             {"shutdown_timeout_s", seconds(config.shutdown_timeout)}});
-  for (auto& worker : workers) {
-    worker->stop_accepting();
-  }
-  const auto deadline = Clock::now() + config.shutdown_timeout;
-  int status = 0;
-  while (finished.load() < threads) {
-    if (listener.fd && state.workers_not_accepting.load() == threads) {
-      // Every worker has taken what was queued; from now on connection
-      // attempts are refused instead of waiting in a queue nobody reads.
-      listener.fd.reset();
-      metrics_listener.fd.reset();
-      logger.info("shutdown: listener closed", {{"open_connections", state.open_connections.load()}});
-    }
-    const auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero()) {
-      logger.error("shutdown timeout; closing the connections still open",
-                   {{"open_connections", state.open_connections.load()}});
-      for (auto& worker : workers) {
-        worker->force_stop();
-      }
-      status = 1;
-      break;
-    }
-    if (auto waited = wait_for(signal_fd.get(), workers_done.get(), left); waited.signal) {
-      exit_at_once(*waited.signal, logger);
-    }
-  }
+  const int status = run_shutdown_sequence(ShutdownScope{config, logger, state, signal_fd.get(), workers_done.get(),
+                                                         workers, finished, listener, metrics_listener});
   for (auto& thread : threads_running) {
     thread.join();
   }
