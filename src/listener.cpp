@@ -19,7 +19,7 @@ std::string failure(std::string_view what, const std::string& address, std::uint
 
 }  // namespace
 
-std::variant<Listener, std::string> open_listener(const std::string& address, std::uint16_t port) {
+Result<Listener> open_listener(const std::string& address, std::uint16_t port) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   int family = AF_INET;
@@ -44,16 +44,24 @@ std::variant<Listener, std::string> open_listener(const std::string& address, st
   }
   const int on = 1;
   const int off = 0;
-  // A restarted server must be able to bind while old connections linger in TIME_WAIT.
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-  if (family == AF_INET6) {
-    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+  // A restarted server must be able to bind while old connections linger in
+  // TIME_WAIT: without it a restart fails, so failing to set it is fatal.
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+    return failure("setsockopt SO_REUSEADDR", address, port);
+  }
+  // "::" must take IPv4 clients too, whatever net.ipv6.bindv6only says.
+  if (family == AF_INET6 && ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) {
+    return failure("setsockopt IPV6_V6ONLY", address, port);
   }
   // Accept a connection only once its first request bytes have arrived:
   // one wake-up per connection instead of two, and connections that never
-  // send anything cost the server nothing.
+  // send anything cost the server nothing. Without it the server still
+  // works, with a wake-up more per connection.
+  std::string warning;
   const int defer_seconds = 1;
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof(defer_seconds));
+  if (::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof(defer_seconds)) != 0) {
+    warning = failure("setsockopt TCP_DEFER_ACCEPT", address, port);
+  }
 
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
     return failure("bind", address, port);
@@ -69,7 +77,7 @@ std::variant<Listener, std::string> open_listener(const std::string& address, st
   }
   const auto bound_port = family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port)
                                             : ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
-  return Listener{std::move(fd), bound_port};
+  return Listener{std::move(fd), bound_port, std::move(warning)};
 }
 
 }  // namespace hello

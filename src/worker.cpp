@@ -164,6 +164,14 @@ Worker::Worker(const WorkerShared& shared, std::size_t index)
 
 Worker::~Worker() = default;
 
+Result<std::unique_ptr<Worker>> make_worker(const WorkerShared& shared, std::size_t index) {
+  try {
+    return std::make_unique<Worker>(shared, index);
+  } catch (const std::exception& error) {
+    return std::string{error.what()};
+  }
+}
+
 void Worker::command(unsigned bit) {
   commands_.fetch_or(bit, std::memory_order_release);
   const std::uint64_t one = 1;
@@ -383,7 +391,12 @@ void Worker::accept_connections(int listen_fd, Port port) {
     // first response never waits for an acknowledgement, and setting the
     // option sends anything held back.
     const int on = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0 && !nodelay_warned_) {
+      // Tolerable: answers may wait for an acknowledgement, nothing is lost.
+      nodelay_warned_ = true;
+      shared_.logger.warn("setsockopt TCP_NODELAY failed; not logged again",
+                          {{"error", errno_text(errno)}, {"worker", index_}});
+    }
     epoll_event event{};
     // Edge-triggered in and out, registered once: no epoll_ctl per request.
     event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;

@@ -15,6 +15,7 @@
 #include "logger.hpp"
 #include "metrics.hpp"
 #include "process_stats.hpp"
+#include "result.hpp"
 #include "unique_fd.hpp"
 
 namespace hello {
@@ -130,6 +131,7 @@ class Worker {
   std::vector<Connection*> serving_;  // the ready list being served
   LogLimiter refusal_warnings_;
   LogLimiter accept_warnings_;
+  bool nodelay_warned_ = false;  // TCP_NODELAY failing is logged once
 
   std::int64_t now_ms_ = 0;  // monotonic, refreshed per loop iteration
   std::int64_t batch_start_ns_ = 0;
@@ -140,5 +142,9 @@ class Worker {
   bool listening_ = false;
   bool stopping_ = false;
 };
+
+// The start-up side of a worker: its constructor throws std::system_error
+// when the kernel refuses a descriptor; this says so as a Result instead.
+[[nodiscard]] Result<std::unique_ptr<Worker>> make_worker(const WorkerShared& shared, std::size_t index);
 
 }  // namespace hello
