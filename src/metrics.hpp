@@ -122,7 +122,6 @@ class MetricsRegistry {
   MetricsRegistry(std::size_t workers, BuildLabels build);
 
   [[nodiscard]] WorkerMetrics& worker(std::size_t index) { return *workers_[index]; }
-  [[nodiscard]] std::size_t worker_count() const { return workers_.size(); }
 
   void render(std::string& out, const ProcessStats& process, bool ready) const;
 

@@ -35,7 +35,6 @@ class UniqueFd {
     fd_ = fd;
   }
 
-  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
 
  private:
   int fd_ = -1;
