@@ -35,7 +35,6 @@ class UniqueFd {
     fd_ = fd;
   }
 
-
  private:
   int fd_ = -1;
 };

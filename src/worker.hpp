@@ -9,6 +9,7 @@
 
 #include "byte_buffer.hpp"
 #include "config.hpp"
+#include "connection.hpp"
 #include "http_date.hpp"
 #include "http_session.hpp"
 #include "log_limiter.hpp"
@@ -72,7 +73,6 @@ class Worker {
   void force_stop() { command(force_bit); }
 
  private:
-  struct Connection;
   class Page;
 
   static constexpr unsigned stop_bit = 1;
