@@ -158,7 +158,7 @@ void Worker::run() {
   std::array<epoll_event, max_events> events{};
   next_sweep_ms_ = now_ms_ + sweep_interval_ms;
   bool forced = false;
-  while (!forced && !(stopping_ && live_count_ == 0)) {
+  while (!forced && !(stopping_ && pool_.open_count() == 0)) {
     // While connections have work left, only look for new events.
     const auto timeout = ready_.empty() ? static_cast<int>(std::max<std::int64_t>(0, next_sweep_ms_ - now_ms_)) : 0;
     const int ready = ::epoll_wait(epoll_.get(), events.data(), max_events, timeout);
@@ -211,17 +211,17 @@ void Worker::run() {
     if (!forced) {
       serve_ready();
     }
-    recycle_closed();
+    pool_.recycle_closed();
     if (now_ms_ >= next_sweep_ms_) {
       sweep_timeouts();
-      recycle_closed();
+      pool_.recycle_closed();
       next_sweep_ms_ = now_ms_ + sweep_interval_ms;
     }
   }
-  while (live_ != nullptr) {
-    close_connection(*live_);
+  while (pool_.first_open() != nullptr) {
+    close_connection(*pool_.first_open());
   }
-  recycle_closed();
+  pool_.recycle_closed();
 }
 
 void Worker::handle_commands() {
@@ -241,7 +241,7 @@ void Worker::handle_commands() {
     shared_.state.workers_not_accepting.fetch_add(1);
     const std::uint64_t one = 1;
     [[maybe_unused]] const auto written = ::write(shared_.notify_fd, &one, sizeof(one));
-    for (auto* connection = live_; connection != nullptr;) {
+    for (auto* connection = pool_.first_open(); connection != nullptr;) {
       auto* next = connection->next;
       if (is_idle(*connection)) {
         // A request may be on its way: half-close and linger like any
@@ -286,36 +286,9 @@ void Worker::accept_all() {
 }
 
 Connection& Worker::acquire_connection(int fd, Port port) {
-  Connection* connection = nullptr;
-  if (!spare_.empty()) {
-    connection = spare_.back();
-    spare_.pop_back();
-  } else {
-    connections_.push_back(std::make_unique<Connection>(SessionLimits{}));
-    connection = connections_.back().get();
-  }
-  connection->session.reset(port);
-  connection->fd.reset(fd);
-  await_bytes(*connection);
-  connection->discarded = 0;
-  connection->send_backlog = 0;
-  connection->phase = Connection::Phase::open;
-  connection->peer_done = false;
-  connection->request_started = true;
-  connection->read_blocked = false;
-  connection->pending_requests = false;
-  connection->input_ready = true;  // with TCP_DEFER_ACCEPT, the first request
-  connection->peer_hung_up = false;
-  connection->scheduled = false;
-  connection->registered = false;
-  connection->prev = nullptr;
-  connection->next = live_;
-  if (live_ != nullptr) {
-    live_->prev = connection;
-  }
-  live_ = connection;
-  ++live_count_;
-  return *connection;
+  auto& connection = pool_.acquire(fd, port);
+  await_bytes(connection);
+  return connection;
 }
 
 void Worker::accept_connections(int listen_fd, Port port) {
@@ -697,16 +670,6 @@ bool Worker::discard_input(Connection& connection) {
 }
 
 void Worker::close_connection(Connection& connection) {
-  if (connection.prev != nullptr) {
-    connection.prev->next = connection.next;
-  } else {
-    live_ = connection.next;
-  }
-  if (connection.next != nullptr) {
-    connection.next->prev = connection.prev;
-  }
-  connection.prev = nullptr;
-  connection.next = nullptr;
   if (connection.scheduled) {
     connection.scheduled = false;
     std::erase(ready_, &connection);
@@ -714,22 +677,9 @@ void Worker::close_connection(Connection& connection) {
   connection.fd.reset();
   connection.input.clear();
   connection.output.clear();
-  --live_count_;
   shared_.state.open_connections.fetch_sub(1, std::memory_order_relaxed);
   metrics_.connections_active.add(-1);
-  if (connection.registered) {
-    closed_.push_back(&connection);
-  } else {
-    // Never in the epoll set: no event of this batch can name it.
-    spare_.push_back(&connection);
-  }
-}
-
-void Worker::recycle_closed() {
-  // Reused only after the batch of events that closed them, so a later event
-  // of the same batch cannot reach a new connection through a stale pointer.
-  spare_.insert(spare_.end(), closed_.begin(), closed_.end());
-  closed_.clear();
+  pool_.release(connection);
 }
 
 void Worker::sweep_timeouts() {
@@ -737,7 +687,7 @@ void Worker::sweep_timeouts() {
     accept_paused_until_ms_ = 0;
     resume_accepting();
   }
-  for (auto* connection = live_; connection != nullptr;) {
+  for (auto* connection = pool_.first_open(); connection != nullptr;) {
     auto* next = connection->next;
     if (connection->deadline_ms <= now_ms_) {
       expire(*connection);

@@ -9,7 +9,7 @@
 
 #include "byte_buffer.hpp"
 #include "config.hpp"
-#include "connection.hpp"
+#include "connection_pool.hpp"
 #include "http_date.hpp"
 #include "http_session.hpp"
 #include "log_limiter.hpp"
@@ -103,7 +103,6 @@ class Worker {
   void expire(Connection& connection);
   void log_rejection(const Connection& connection, const Rejection& rejection) const;
   Connection& acquire_connection(int fd, Port port);
-  void recycle_closed();
   void sweep_timeouts();
   void refresh_clock();
   [[nodiscard]] static bool is_idle(const Connection& connection);
@@ -122,11 +121,7 @@ class Worker {
   std::unique_ptr<char[]> read_buffer_;  // one read's bytes
   std::unique_ptr<SessionContext> context_;
 
-  std::vector<std::unique_ptr<Connection>> connections_;  // every one ever made
-  Connection* live_ = nullptr;                            // intrusive list of open ones
-  std::size_t live_count_ = 0;
-  std::vector<Connection*> closed_;   // closed during this batch of events
-  std::vector<Connection*> spare_;    // ready for reuse
+  ConnectionPool pool_;
   std::vector<Connection*> ready_;    // with work left: a turn after the next events
   std::vector<Connection*> serving_;  // the ready list being served
   LogLimiter refusal_warnings_;
