@@ -166,47 +166,8 @@ void Worker::run() {
       throw_errno("epoll_wait");
     }
     refresh_clock();
-    for (int i = 0; i < ready; ++i) {
-      const auto& event = events[static_cast<std::size_t>(i)];
-      if (event.data.u64 == listener_token) {
-        accept_connections(shared_.listen_fd, Port::application);
-        continue;
-      }
-      if (event.data.u64 == metrics_listener_token) {
-        accept_connections(shared_.metrics_listen_fd, Port::metrics);
-        continue;
-      }
-      if (event.data.u64 == wake_token) {
-        handle_commands();
-        forced = (commands_seen_ & force_bit) != 0;
-        if (forced) {
-          break;
-        }
-        continue;
-      }
-      auto& connection = *static_cast<Connection*>(event.data.ptr);
-      if (!connection.fd) {
-        continue;  // closed earlier in this batch
-      }
-      if ((event.events & EPOLLERR) != 0) {
-        close_connection(connection);
-        continue;
-      }
-      if ((event.events & (EPOLLRDHUP | EPOLLHUP)) != 0) {
-        connection.peer_hung_up = true;
-      }
-      const bool readable = (event.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0;
-      if (readable) {
-        connection.input_ready = true;
-      }
-      if ((event.events & EPOLLOUT) != 0 && !connection.output.empty() && !on_writable(connection)) {
-        continue;
-      }
-      // A connection on the ready list takes its turn there: one per
-      // iteration.
-      if (readable && !connection.scheduled) {
-        take_turn(connection, batch_start_ns_);
-      }
+    for (int i = 0; i < ready && !forced; ++i) {
+      forced = !on_event(events[static_cast<std::size_t>(i)]);
     }
     if (!forced) {
       serve_ready();
@@ -222,6 +183,44 @@ void Worker::run() {
     close_connection(*pool_.first_open());
   }
   pool_.recycle_closed();
+}
+
+bool Worker::on_event(const epoll_event& event) {
+  if (event.data.u64 == listener_token) {
+    accept_connections(shared_.listen_fd, Port::application);
+    return true;
+  }
+  if (event.data.u64 == metrics_listener_token) {
+    accept_connections(shared_.metrics_listen_fd, Port::metrics);
+    return true;
+  }
+  if (event.data.u64 == wake_token) {
+    handle_commands();
+    return (commands_seen_ & force_bit) == 0;
+  }
+  auto& connection = *static_cast<Connection*>(event.data.ptr);
+  if (!connection.fd) {
+    return true;  // closed earlier in this batch
+  }
+  if ((event.events & EPOLLERR) != 0) {
+    close_connection(connection);
+    return true;
+  }
+  if ((event.events & (EPOLLRDHUP | EPOLLHUP)) != 0) {
+    connection.peer_hung_up = true;
+  }
+  const bool readable = (event.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0;
+  if (readable) {
+    connection.input_ready = true;
+  }
+  if ((event.events & EPOLLOUT) != 0 && !connection.output.empty() && !on_writable(connection)) {
+    return true;
+  }
+  // A connection on the ready list takes its turn there: one per iteration.
+  if (readable && !connection.scheduled) {
+    take_turn(connection, batch_start_ns_);
+  }
+  return true;
 }
 
 void Worker::handle_commands() {

@@ -19,6 +19,8 @@
 #include "result.hpp"
 #include "unique_fd.hpp"
 
+struct epoll_event;
+
 namespace hello {
 
 // State every worker reads and the main thread changes.
@@ -79,6 +81,8 @@ class Worker {
   static constexpr unsigned force_bit = 2;
 
   void command(unsigned bit);
+  // One epoll event; false when a force-stop command arrived.
+  bool on_event(const epoll_event& event);
   void handle_commands();
   void accept_connections(int listen_fd, Port port);
   void accept_all();
