@@ -54,6 +54,19 @@ void optional_family(std::string& out, std::string_view name, std::string_view t
   sample(out, name, *value);
 }
 
+void render_process(std::string& out, const ProcessStats& process) {
+  optional_family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+                  process.cpu_seconds);
+  optional_family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+                  process.resident_bytes);
+  optional_family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", process.virtual_bytes);
+  optional_family(out, "process_open_fds", "gauge", "Number of open file descriptors.", process.open_fds);
+  optional_family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", process.max_fds);
+  optional_family(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+                  process.start_time_seconds);
+  optional_family(out, "process_threads", "gauge", "Number of OS threads in the process.", process.threads);
+}
+
 }  // namespace
 
 std::string_view route_label(Endpoint endpoint) {
@@ -123,6 +136,15 @@ MetricsRegistry::MetricsRegistry(std::size_t workers, BuildLabels build) : build
 }
 
 void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool ready) const {
+  render_requests(out);
+  render_durations(out);
+  render_connections(out);
+  render_rejections(out);
+  render_server(out, ready);
+  render_process(out, process);
+}
+
+void MetricsRegistry::render_requests(std::string& out) const {
   header(out, "http_requests_total", "counter", "HTTP requests answered, by route, method and status code.");
   for (std::size_t r = 0; r < route_label_count; ++r) {
     const auto route = static_cast<Endpoint>(r);
@@ -151,7 +173,9 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
       }
     }
   }
+}
 
+void MetricsRegistry::render_durations(std::string& out) const {
   header(out, "http_request_duration_seconds", "histogram",
          "Time from when a request could be read (or, pipelined, from the answer before it) to its response being "
          "queued, in seconds, by route.");
@@ -193,7 +217,9 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
     append_number(out, std::max(cumulative, count));
     out += '\n';
   }
+}
 
+void MetricsRegistry::render_connections(std::string& out) const {
   std::int64_t active = 0;
   std::uint64_t accepted = 0;
   std::uint64_t refused = 0;
@@ -209,7 +235,9 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
   header(out, "http_connections_refused_total", "counter",
          "Client connections answered 503 and closed at once because --max-connections were open.");
   sample(out, "http_connections_refused_total", refused);
+}
 
+void MetricsRegistry::render_rejections(std::string& out) const {
   header(out, "http_requests_rejected_total", "counter",
          "Requests refused before a normal answer, by reason: malformed or over a limit (4xx), too slow (408), "
          "over the connection cap (503).");
@@ -224,7 +252,9 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
     append_number(out, total);
     out += '\n';
   }
+}
 
+void MetricsRegistry::render_server(std::string& out, bool ready) const {
   header(out, "hello_ready", "gauge", "1 while /readyz answers 200, 0 once shutdown has begun.");
   sample(out, "hello_ready", ready ? 1 : 0);
   header(out, "hello_worker_threads", "gauge", "Worker threads, one event loop each.");
@@ -235,17 +265,6 @@ void MetricsRegistry::render(std::string& out, const ProcessStats& process, bool
   out += "\",revision=\"";
   out += build_.revision;
   out += "\"} 1\n";
-
-  optional_family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
-                  process.cpu_seconds);
-  optional_family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
-                  process.resident_bytes);
-  optional_family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", process.virtual_bytes);
-  optional_family(out, "process_open_fds", "gauge", "Number of open file descriptors.", process.open_fds);
-  optional_family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", process.max_fds);
-  optional_family(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
-                  process.start_time_seconds);
-  optional_family(out, "process_threads", "gauge", "Number of OS threads in the process.", process.threads);
 }
 
 }  // namespace hello

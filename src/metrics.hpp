@@ -126,6 +126,12 @@ class MetricsRegistry {
   void render(std::string& out, const ProcessStats& process, bool ready) const;
 
  private:
+  void render_requests(std::string& out) const;
+  void render_durations(std::string& out) const;
+  void render_connections(std::string& out) const;
+  void render_rejections(std::string& out) const;
+  void render_server(std::string& out, bool ready) const;
+
   std::vector<std::unique_ptr<WorkerMetrics>> workers_;
   BuildLabels build_;
 };
