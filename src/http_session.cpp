@@ -152,6 +152,61 @@ bool HttpSession::answer_expectation(SessionContext& context, std::string& out, 
   return false;
 }
 
+// The body of the request being read: true to go on with the bytes after it.
+bool HttpSession::consume_body(std::string_view rest, SessionContext& context, std::string& out, ConsumeResult& result,
+                               std::size_t& offset) {
+  std::size_t used = 0;
+  const auto status = parser_.parse_body(rest, used);
+  if (status == ParseStatus::rejected) {
+    reject({parser_.reject_status(), parser_.reject_reason()}, pending_.method, pending_.route, context, out, result);
+    return false;
+  }
+  offset += used;
+  if (status == ParseStatus::needs_body) {
+    return false;
+  }
+  reading_body_ = false;
+  answer(pending_, context, out, result);
+  return true;
+}
+
+// The next request head: true to go on with the bytes after it.
+bool HttpSession::consume_head(std::string_view rest, SessionContext& context, std::string& out, ConsumeResult& result,
+                               std::size_t& offset) {
+  const auto scanned = scanner_.scan(rest);
+  if (scanned == ScanStatus::incomplete) {
+    return false;
+  }
+  if (scanned == ScanStatus::rejected) {
+    reject({scanner_.reject_status(), scanner_.reject_reason()}, MethodLabel::other, Endpoint::not_found, context, out,
+           result);
+    return false;
+  }
+  const auto head_start = scanner_.head_start();
+  const auto head_size = scanner_.head_size();
+  const auto target = scanner_.target(rest);
+  const auto parsed = parser_.parse_head(rest.substr(head_start, head_size - head_start));
+  if (parsed == ParseStatus::rejected) {
+    reject({parser_.reject_status(), parser_.reject_reason()}, MethodLabel::other, Endpoint::not_found, context, out,
+           result);
+    return false;
+  }
+  pending_ = decide(parser_.head(), target, context);
+  scanner_.reset();
+  offset += head_size;
+  if (parsed == ParseStatus::needs_body) {
+    // HTTP/1.0 has no 100 (Continue): the expectation is ignored there.
+    const auto& head = parser_.head();
+    if (head.expect_continue && head.http_minor == 1 && !answer_expectation(context, out, result)) {
+      return false;
+    }
+    reading_body_ = true;
+    return true;
+  }
+  answer(pending_, context, out, result);
+  return true;
+}
+
 ConsumeResult HttpSession::consume(std::string_view input, SessionContext& context, std::string& out) {
   ConsumeResult result;
   const auto out_start = out.size();
@@ -159,19 +214,9 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
   while (offset < input.size() && !result.close) {
     const auto rest = input.substr(offset);
     if (reading_body_) {
-      std::size_t used = 0;
-      const auto status = parser_.parse_body(rest, used);
-      if (status == ParseStatus::rejected) {
-        reject({parser_.reject_status(), parser_.reject_reason()}, pending_.method, pending_.route, context, out,
-               result);
+      if (!consume_body(rest, context, out, result, offset)) {
         break;
       }
-      offset += used;
-      if (status == ParseStatus::needs_body) {
-        break;
-      }
-      reading_body_ = false;
-      answer(pending_, context, out, result);
       continue;
     }
     if (out.size() - out_start >= output_per_call_) {
@@ -180,38 +225,9 @@ ConsumeResult HttpSession::consume(std::string_view input, SessionContext& conte
       result.paused = true;
       break;
     }
-
-    const auto scanned = scanner_.scan(rest);
-    if (scanned == ScanStatus::incomplete) {
+    if (!consume_head(rest, context, out, result, offset)) {
       break;
     }
-    if (scanned == ScanStatus::rejected) {
-      reject({scanner_.reject_status(), scanner_.reject_reason()}, MethodLabel::other, Endpoint::not_found, context,
-             out, result);
-      break;
-    }
-    const auto head_start = scanner_.head_start();
-    const auto head_size = scanner_.head_size();
-    const auto target = scanner_.target(rest);
-    const auto parsed = parser_.parse_head(rest.substr(head_start, head_size - head_start));
-    if (parsed == ParseStatus::rejected) {
-      reject({parser_.reject_status(), parser_.reject_reason()}, MethodLabel::other, Endpoint::not_found, context, out,
-             result);
-      break;
-    }
-    pending_ = decide(parser_.head(), target, context);
-    scanner_.reset();
-    offset += head_size;
-    if (parsed == ParseStatus::needs_body) {
-      // HTTP/1.0 has no 100 (Continue): the expectation is ignored there.
-      const auto& head = parser_.head();
-      if (head.expect_continue && head.http_minor == 1 && !answer_expectation(context, out, result)) {
-        break;
-      }
-      reading_body_ = true;
-      continue;
-    }
-    answer(pending_, context, out, result);
   }
   // Once closing, nothing more is read from this input. A client that asked
   // to close and still sent more is not done sending after all.

@@ -121,6 +121,10 @@ class HttpSession {
   // when the body will be read (100 Continue is sent), false when the answer
   // was given instead.
   bool answer_expectation(SessionContext& context, std::string& out, ConsumeResult& result);
+  bool consume_body(std::string_view rest, SessionContext& context, std::string& out, ConsumeResult& result,
+                    std::size_t& offset);
+  bool consume_head(std::string_view rest, SessionContext& context, std::string& out, ConsumeResult& result,
+                    std::size_t& offset);
 
   RequestHeadScanner scanner_;
   RequestParser parser_;
