@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "errno_text.hpp"
+#include "result.hpp"
 #include "text.hpp"
 #include "unique_fd.hpp"
 
@@ -126,6 +127,100 @@ std::optional<int> parse_status_line(std::string_view line) {
   return (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
 }
 
+namespace {
+
+// A connected socket, or what failed.
+Result<UniqueFd> connect_to(const ProbeTarget& target, std::string_view url, Clock::time_point deadline) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (target.ipv6) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(target.port);
+    inet_pton(AF_INET6, target.host.c_str(), &v6->sin6_addr);
+    length = sizeof(sockaddr_in6);
+  } else {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(target.port);
+    inet_pton(AF_INET, target.host.c_str(), &v4->sin_addr);
+    length = sizeof(sockaddr_in);
+  }
+  UniqueFd fd{::socket(target.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+  if (!fd) {
+    return std::string{"socket: "} + errno_text(errno);
+  }
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
+    if (errno != EINPROGRESS) {
+      return "connect " + std::string{url} + ": " + errno_text(errno);
+    }
+    if (!wait_ready(fd.get(), POLLOUT, deadline)) {
+      return "connect " + std::string{url} + ": timed out";
+    }
+    int error = 0;
+    socklen_t error_length = sizeof(error);
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &error_length) != 0) {
+      error = errno;
+    }
+    if (error != 0) {
+      return "connect " + std::string{url} + ": " + errno_text(error);
+    }
+  }
+  return fd;
+}
+
+// The whole request sent; or what failed.
+std::optional<std::string> send_request(int fd, const ProbeTarget& target, Clock::time_point deadline) {
+  const std::string host_header = target.ipv6 ? "[" + target.host + "]" : target.host;
+  const std::string request = "GET " + target.path + " HTTP/1.1\r\nHost: " + host_header + ":" +
+                              std::to_string(target.port) +
+                              "\r\nUser-Agent: hello-server-probe\r\nConnection: close\r\n\r\n";
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLOUT, deadline)))) {
+      continue;
+    } else {
+      return "send: " + std::string{n < 0 ? errno_text(errno) : "timed out"};
+    }
+  }
+  return std::nullopt;
+}
+
+// The status line is all that is needed: read until its CRLF. Empty when
+// the peer closed or sent a line too long before it.
+struct StatusLine {
+  std::string text;
+};
+
+Result<StatusLine> read_status_line(int fd, Clock::time_point deadline) {
+  std::array<char, 512> head{};
+  std::size_t received = 0;
+  for (;;) {
+    const auto n = ::recv(fd, head.data() + received, head.size() - received, 0);
+    if (n > 0) {
+      received += static_cast<std::size_t>(n);
+      const std::string_view seen{head.data(), received};
+      if (const auto end = seen.find("\r\n"); end != std::string_view::npos) {
+        return StatusLine{std::string{seen.substr(0, end)}};
+      }
+      if (received == head.size()) {
+        return StatusLine{};
+      }
+    } else if (n == 0) {
+      return StatusLine{};
+    } else if (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLIN, deadline))) {
+      continue;
+    } else {
+      return "receive: " + std::string{errno == EAGAIN ? "timed out" : errno_text(errno)};
+    }
+  }
+}
+
+}  // namespace
+
 int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
   const auto target = parse_probe_url(url);
   if (!target) {
@@ -133,80 +228,19 @@ int run_probe(std::string_view url, std::chrono::milliseconds timeout) {
                          "': expected http://IP[:PORT][/PATH] with an IP literal or localhost");
   }
   const auto deadline = Clock::now() + timeout;
-
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  if (target->ipv6) {
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(target->port);
-    inet_pton(AF_INET6, target->host.c_str(), &v6->sin6_addr);
-    length = sizeof(sockaddr_in6);
-  } else {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(target->port);
-    inet_pton(AF_INET, target->host.c_str(), &v4->sin_addr);
-    length = sizeof(sockaddr_in);
+  auto connected = connect_to(*target, url, deadline);
+  if (const auto* problem = std::get_if<std::string>(&connected)) {
+    return report(1, *problem);
   }
-  const UniqueFd fd{::socket(target->ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-  if (!fd) {
-    return report(1, std::string{"socket: "} + errno_text(errno));
+  const auto& fd = std::get<UniqueFd>(connected);
+  if (auto problem = send_request(fd.get(), *target, deadline)) {
+    return report(1, *problem);
   }
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
-    if (errno != EINPROGRESS) {
-      return report(1, "connect " + std::string{url} + ": " + errno_text(errno));
-    }
-    if (!wait_ready(fd.get(), POLLOUT, deadline)) {
-      return report(1, "connect " + std::string{url} + ": timed out");
-    }
-    int error = 0;
-    socklen_t error_length = sizeof(error);
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &error_length);
-    if (error != 0) {
-      return report(1, "connect " + std::string{url} + ": " + errno_text(error));
-    }
+  const auto line = read_status_line(fd.get(), deadline);
+  if (const auto* problem = std::get_if<std::string>(&line)) {
+    return report(1, *problem);
   }
-
-  const std::string host_header = target->ipv6 ? "[" + target->host + "]" : target->host;
-  const std::string request = "GET " + target->path + " HTTP/1.1\r\nHost: " + host_header + ":" +
-                              std::to_string(target->port) +
-                              "\r\nUser-Agent: hello-server-probe\r\nConnection: close\r\n\r\n";
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const auto n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-    } else if (n < 0 && (errno == EINTR || (errno == EAGAIN && wait_ready(fd.get(), POLLOUT, deadline)))) {
-      continue;
-    } else {
-      return report(1, "send: " + std::string{n < 0 ? errno_text(errno) : "timed out"});
-    }
-  }
-
-  // The status line is all that is needed: read until its CRLF.
-  std::array<char, 512> head{};
-  std::size_t received = 0;
-  std::string_view line;
-  while (line.empty()) {
-    const auto n = ::recv(fd.get(), head.data() + received, head.size() - received, 0);
-    if (n > 0) {
-      received += static_cast<std::size_t>(n);
-      const std::string_view seen{head.data(), received};
-      if (const auto end = seen.find("\r\n"); end != std::string_view::npos) {
-        line = seen.substr(0, end);
-      } else if (received == head.size()) {
-        break;
-      }
-    } else if (n == 0) {
-      break;
-    } else if (errno == EINTR || (errno == EAGAIN && wait_ready(fd.get(), POLLIN, deadline))) {
-      continue;
-    } else {
-      return report(1, "receive: " + std::string{errno == EAGAIN ? "timed out" : errno_text(errno)});
-    }
-  }
-  const auto status = parse_status_line(line);
+  const auto status = parse_status_line(std::get<StatusLine>(line).text);
   if (!status) {
     return report(1, "not an HTTP response from " + std::string{url});
   }
