@@ -68,70 +68,77 @@ void append_rfc3339_millis(std::string& out, std::int64_t unix_millis) {
   out += 'Z';
 }
 
+namespace {
+
+// A field's value: strings quoted and escaped (in text, only where needed),
+// booleans as true/false, numbers in their shortest form.
+void append_value(std::string& line, const LogField::Value& field_value, bool json) {
+  std::visit(
+      [&line, json](const auto& value) {
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, std::string_view>) {
+          if (json || needs_quotes(value)) {
+            line += '"';
+            append_json_escaped(line, value);
+            line += '"';
+          } else {
+            line += value;
+          }
+        } else if constexpr (std::is_same_v<T, bool>) {
+          line += value ? "true" : "false";
+        } else {
+          append_number(line, value);
+        }
+      },
+      field_value);
+}
+
+void append_json_line(std::string& line, LogLevel level, std::string_view message,
+                      std::initializer_list<LogField> fields, std::int64_t unix_millis) {
+  line += R"({"time":")";
+  append_rfc3339_millis(line, unix_millis);
+  line += R"(","level":")";
+  line += to_string(level);
+  line += R"(","msg":")";
+  append_json_escaped(line, message);
+  line += '"';
+  for (const auto& field : fields) {
+    line += ",\"";
+    append_json_escaped(line, field.key);
+    line += "\":";
+    append_value(line, field.value, true);
+  }
+  line += "}\n";
+}
+
+void append_text_line(std::string& line, LogLevel level, std::string_view message,
+                      std::initializer_list<LogField> fields, std::int64_t unix_millis) {
+  append_rfc3339_millis(line, unix_millis);
+  line += ' ';
+  for (char c : to_string(level)) {
+    line += static_cast<char>(c - 'a' + 'A');
+  }
+  line += ' ';
+  line += message;
+  for (const auto& field : fields) {
+    line += ' ';
+    line += field.key;
+    line += '=';
+    append_value(line, field.value, false);
+  }
+  line += '\n';
+}
+
+}  // namespace
+
 std::string Logger::format_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields,
                                 std::int64_t unix_millis) const {
   std::string line;
   line.reserve(128);
   if (format_ == LogFormat::json) {
-    line += R"({"time":")";
-    append_rfc3339_millis(line, unix_millis);
-    line += R"(","level":")";
-    line += to_string(level);
-    line += R"(","msg":")";
-    append_json_escaped(line, message);
-    line += '"';
-    for (const auto& field : fields) {
-      line += ",\"";
-      append_json_escaped(line, field.key);
-      line += "\":";
-      std::visit(
-          [&line](const auto& value) {
-            using T = std::decay_t<decltype(value)>;
-            if constexpr (std::is_same_v<T, std::string_view>) {
-              line += '"';
-              append_json_escaped(line, value);
-              line += '"';
-            } else if constexpr (std::is_same_v<T, bool>) {
-              line += value ? "true" : "false";
-            } else {
-              append_number(line, value);
-            }
-          },
-          field.value);
-    }
-    line += "}\n";
+    append_json_line(line, level, message, fields, unix_millis);
   } else {
-    append_rfc3339_millis(line, unix_millis);
-    line += ' ';
-    for (char c : to_string(level)) {
-      line += static_cast<char>(c - 'a' + 'A');
-    }
-    line += ' ';
-    line += message;
-    for (const auto& field : fields) {
-      line += ' ';
-      line += field.key;
-      line += '=';
-      std::visit(
-          [&line](const auto& value) {
-            using T = std::decay_t<decltype(value)>;
-            if constexpr (std::is_same_v<T, std::string_view>) {
-              if (needs_quotes(value)) {
-                line += '"';
-                append_json_escaped(line, value);
-                line += '"';
-              } else {
-                line += value;
-              }
-            } else if constexpr (std::is_same_v<T, bool>) {
-              line += value ? "true" : "false";
-            } else {
-              append_number(line, value);
-            }
-          },
-          field.value);
-    }
-    line += '\n';
+    append_text_line(line, level, message, fields, unix_millis);
   }
   return line;
 }
