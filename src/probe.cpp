@@ -42,6 +42,39 @@ bool wait_ready(int fd, short events, Clock::time_point deadline) {
   }
 }
 
+// host [ ":" port ], the host an IPv6 literal in brackets or anything else.
+struct Authority {
+  std::string_view host;
+  std::string_view port_text;
+  bool ipv6 = false;
+};
+
+std::optional<Authority> split_authority(std::string_view authority) {
+  Authority split;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    split.host = authority.substr(1, close - 1);
+    const auto rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (!rest.starts_with(':')) {
+        return std::nullopt;
+      }
+      split.port_text = rest.substr(1);
+    }
+    split.ipv6 = true;
+  } else {
+    const auto colon = authority.rfind(':');
+    split.host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      split.port_text = authority.substr(colon + 1);
+    }
+  }
+  return split;
+}
+
 }  // namespace
 
 std::optional<ProbeTarget> parse_probe_url(std::string_view url) {
@@ -63,29 +96,12 @@ std::optional<ProbeTarget> parse_probe_url(std::string_view url) {
     }
   }
 
-  std::string_view host;
-  std::string_view port_text;
-  if (authority.starts_with('[')) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return std::nullopt;
-    }
-    host = authority.substr(1, close - 1);
-    const auto rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (!rest.starts_with(':')) {
-        return std::nullopt;
-      }
-      port_text = rest.substr(1);
-    }
-    target.ipv6 = true;
-  } else {
-    const auto colon = authority.rfind(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-    }
+  const auto split = split_authority(authority);
+  if (!split) {
+    return std::nullopt;
   }
+  auto [host, port_text, ipv6] = *split;
+  target.ipv6 = ipv6;
   if (host == "localhost") {
     host = "127.0.0.1";
   }
