@@ -229,10 +229,13 @@ std::string usage_text() {
   return text;
 }
 
-ConfigResult parse_config(std::span<const char* const> args, const EnvLookup& env) {
-  Config config;
-  std::array<std::optional<std::string_view>, options.size()> from_flags{};
+namespace {
 
+using FlagValues = std::array<std::optional<std::string_view>, options.size()>;
+
+// The command line: --probe into `config`, other options' values into
+// `from_flags`; a ConfigExit for --help, --version and usage errors.
+std::optional<ConfigExit> read_flags(std::span<const char* const> args, Config& config, FlagValues& from_flags) {
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string_view arg{args[i]};
     if (arg == "-h" || arg == "--help") {
@@ -269,7 +272,11 @@ ConfigResult parse_config(std::span<const char* const> args, const EnvLookup& en
     }
     from_flags[static_cast<std::size_t>(option - options.data())] = value;
   }
+  return std::nullopt;
+}
 
+// Each option from its flag, else from its environment variable.
+std::optional<ConfigExit> apply_options(const FlagValues& from_flags, const EnvLookup& env, Config& config) {
   for (std::size_t index = 0; index < options.size(); ++index) {
     const auto& option = options[index];
     std::string env_value;
@@ -288,6 +295,20 @@ ConfigResult parse_config(std::span<const char* const> args, const EnvLookup& en
     if (auto problem = option.set(config, value)) {
       return error("invalid value '" + std::string{value} + "' for " + source + ": " + *problem);
     }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ConfigResult parse_config(std::span<const char* const> args, const EnvLookup& env) {
+  Config config;
+  FlagValues from_flags{};
+  if (auto exit = read_flags(args, config, from_flags)) {
+    return std::move(*exit);
+  }
+  if (auto exit = apply_options(from_flags, env, config)) {
+    return std::move(*exit);
   }
   // Port 0 picks a free port for each, which never coincide.
   if (config.metrics_port == config.port && config.port != 0) {
