@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 namespace hello {
 namespace {
@@ -196,147 +197,165 @@ ScanStatus RequestHeadScanner::scan(std::string_view data) {
   // stops it: the scan is the first pass over every request, so its cost per
   // byte is what a request costs. The size limits become loop bounds,
   // checked once per stop.
-  const std::size_t size = data.size();
-  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t pos = pos_;
   for (;;) {
+    std::optional<ScanStatus> status;
     switch (phase_) {
-      case Phase::request_line: {
-        // Counted from the first byte so that empty lines before the
-        // request line cannot grow the buffer without bound either.
-        const std::size_t bound = std::min(size, limits_.max_request_line + 1);
-        pos = skip_words(bytes, pos, bound, high_bits);  // obs-text is not allowed here
-        while (pos < bound && (byte_flags[bytes[pos]] & in_request_line) != 0) {
-          ++pos;
-        }
-        if (pos < bound && data[pos] == '\r' && pos + 1 < size && data[pos + 1] == '\n') {
-          if (pos == line_start_of_request_) {
-            // An empty line before the request line is ignored (RFC 9112 §2.2).
-            line_start_of_request_ = pos + 2;
-            pos += 2;
-            continue;
-          }
-          if (auto status = finish_request_line(data.substr(line_start_of_request_, pos - line_start_of_request_));
-              status == ScanStatus::rejected) {
-            return status;
-          }
-          phase_ = Phase::header_name;
-          headers_start_ = pos + 2;
-          line_start_ = pos + 2;
-          pos += 2;
-          continue;
-        }
-        // The line is not complete here, or ends badly. If what came before
-        // this byte is already invalid, that is the reason, however the
-        // bytes were cut into reads.
-        if (check_partial_request_line(data, pos) == ScanStatus::rejected) {
-          return ScanStatus::rejected;
-        }
-        if (pos >= size) {
-          return suspend(pos);
-        }
-        if (pos >= bound) {
-          return reject(414, "request line too long");
-        }
-        const auto kind = class_of(data[pos]);
-        if (kind == cr) {
-          if (pos + 1 >= size) {
-            return suspend(pos);
-          }
-          return reject(400, "bare CR in request line");
-        }
-        if (kind == lf) {
-          return reject(400, "bare LF in request line");
-        }
-        return reject(400, "invalid character in request line");
-      }
-
-      case Phase::header_name: {
-        if (pos >= size) {
-          return suspend(pos);
-        }
-        if (pos == line_start_) {
-          const auto kind = class_of(data[pos]);
-          if (kind == cr) {
-            if (pos + 1 >= size) {
-              return suspend(pos);
-            }
-            if (data[pos + 1] != '\n') {
-              return reject(400, "bare CR after headers");
-            }
-            head_size_ = pos + 2;
-            pos_ = head_size_;
-            return ScanStatus::complete;
-          }
-          if (kind == space) {
-            return reject(400, header_count_ == 0 ? "whitespace before the first header" : "obsolete line folding");
-          }
-          if (header_count_ == limits_.max_header_count) {
-            return reject(431, "too many header fields");
-          }
-        }
-        const std::size_t bound = std::min(size, headers_start_ + limits_.max_header_bytes);
-        while (pos < bound && (byte_flags[bytes[pos]] & in_field_name) != 0) {
-          ++pos;
-        }
-        if (pos >= size) {
-          return suspend(pos);
-        }
-        if (pos >= bound) {
-          return reject(431, "header section too large");
-        }
-        const char c = data[pos];
-        if (c == ':') {
-          if (pos == line_start_) {
-            return reject(400, "empty header name");
-          }
-          phase_ = Phase::header_value;
-          ++pos;
-          continue;
-        }
-        const auto kind = class_of(c);
-        if (kind == space) {
-          return reject(400, "whitespace in header name or before its colon");
-        }
-        if (kind == cr || kind == lf) {
-          return reject(400, "header line without a colon");
-        }
-        return reject(400, "invalid character in header name");
-      }
-
-      case Phase::header_value: {
-        const std::size_t bound = std::min(size, headers_start_ + limits_.max_header_bytes);
-        pos = skip_words(bytes, pos, bound, 0);
-        while (pos < bound && (byte_flags[bytes[pos]] & in_field_value) != 0) {
-          ++pos;
-        }
-        if (pos >= size) {
-          return suspend(pos);
-        }
-        if (pos >= bound) {
-          return reject(431, "header section too large");
-        }
-        const auto kind = class_of(data[pos]);
-        if (kind == cr) {
-          if (pos + 1 >= size) {
-            return suspend(pos);
-          }
-          if (data[pos + 1] != '\n') {
-            return reject(400, "bare CR in header value");
-          }
-          ++header_count_;
-          phase_ = Phase::header_name;
-          line_start_ = pos + 2;
-          pos += 2;
-          continue;
-        }
-        if (kind == lf) {
-          return reject(400, "bare LF in header value");
-        }
-        return reject(400, "control character in header value");
-      }
+      case Phase::request_line:
+        status = scan_request_line(data, pos);
+        break;
+      case Phase::header_name:
+        status = scan_header_name(data, pos);
+        break;
+      case Phase::header_value:
+        status = scan_header_value(data, pos);
+        break;
+    }
+    if (status) {
+      return *status;
     }
   }
+}
+
+std::optional<ScanStatus> RequestHeadScanner::scan_request_line(std::string_view data, std::size_t& pos) {
+  const std::size_t size = data.size();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  // Counted from the first byte so that empty lines before the
+  // request line cannot grow the buffer without bound either.
+  const std::size_t bound = std::min(size, limits_.max_request_line + 1);
+  pos = skip_words(bytes, pos, bound, high_bits);  // obs-text is not allowed here
+  while (pos < bound && (byte_flags[bytes[pos]] & in_request_line) != 0) {
+    ++pos;
+  }
+  if (pos < bound && data[pos] == '\r' && pos + 1 < size && data[pos + 1] == '\n') {
+    if (pos == line_start_of_request_) {
+      // An empty line before the request line is ignored (RFC 9112 §2.2).
+      line_start_of_request_ = pos + 2;
+      pos += 2;
+      return std::nullopt;
+    }
+    if (auto status = finish_request_line(data.substr(line_start_of_request_, pos - line_start_of_request_));
+        status == ScanStatus::rejected) {
+      return status;
+    }
+    phase_ = Phase::header_name;
+    headers_start_ = pos + 2;
+    line_start_ = pos + 2;
+    pos += 2;
+    return std::nullopt;
+  }
+  // The line is not complete here, or ends badly. If what came before
+  // this byte is already invalid, that is the reason, however the
+  // bytes were cut into reads.
+  if (check_partial_request_line(data, pos) == ScanStatus::rejected) {
+    return ScanStatus::rejected;
+  }
+  if (pos >= size) {
+    return suspend(pos);
+  }
+  if (pos >= bound) {
+    return reject(414, "request line too long");
+  }
+  const auto kind = class_of(data[pos]);
+  if (kind == cr) {
+    if (pos + 1 >= size) {
+      return suspend(pos);
+    }
+    return reject(400, "bare CR in request line");
+  }
+  if (kind == lf) {
+    return reject(400, "bare LF in request line");
+  }
+  return reject(400, "invalid character in request line");
+}
+
+std::optional<ScanStatus> RequestHeadScanner::scan_header_name(std::string_view data, std::size_t& pos) {
+  const std::size_t size = data.size();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  if (pos >= size) {
+    return suspend(pos);
+  }
+  if (pos == line_start_) {
+    const auto kind = class_of(data[pos]);
+    if (kind == cr) {
+      if (pos + 1 >= size) {
+        return suspend(pos);
+      }
+      if (data[pos + 1] != '\n') {
+        return reject(400, "bare CR after headers");
+      }
+      head_size_ = pos + 2;
+      pos_ = head_size_;
+      return ScanStatus::complete;
+    }
+    if (kind == space) {
+      return reject(400, header_count_ == 0 ? "whitespace before the first header" : "obsolete line folding");
+    }
+    if (header_count_ == limits_.max_header_count) {
+      return reject(431, "too many header fields");
+    }
+  }
+  const std::size_t bound = std::min(size, headers_start_ + limits_.max_header_bytes);
+  while (pos < bound && (byte_flags[bytes[pos]] & in_field_name) != 0) {
+    ++pos;
+  }
+  if (pos >= size) {
+    return suspend(pos);
+  }
+  if (pos >= bound) {
+    return reject(431, "header section too large");
+  }
+  const char c = data[pos];
+  if (c == ':') {
+    if (pos == line_start_) {
+      return reject(400, "empty header name");
+    }
+    phase_ = Phase::header_value;
+    ++pos;
+    return std::nullopt;
+  }
+  const auto kind = class_of(c);
+  if (kind == space) {
+    return reject(400, "whitespace in header name or before its colon");
+  }
+  if (kind == cr || kind == lf) {
+    return reject(400, "header line without a colon");
+  }
+  return reject(400, "invalid character in header name");
+}
+
+std::optional<ScanStatus> RequestHeadScanner::scan_header_value(std::string_view data, std::size_t& pos) {
+  const std::size_t size = data.size();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  const std::size_t bound = std::min(size, headers_start_ + limits_.max_header_bytes);
+  pos = skip_words(bytes, pos, bound, 0);
+  while (pos < bound && (byte_flags[bytes[pos]] & in_field_value) != 0) {
+    ++pos;
+  }
+  if (pos >= size) {
+    return suspend(pos);
+  }
+  if (pos >= bound) {
+    return reject(431, "header section too large");
+  }
+  const auto kind = class_of(data[pos]);
+  if (kind == cr) {
+    if (pos + 1 >= size) {
+      return suspend(pos);
+    }
+    if (data[pos + 1] != '\n') {
+      return reject(400, "bare CR in header value");
+    }
+    ++header_count_;
+    phase_ = Phase::header_name;
+    line_start_ = pos + 2;
+    pos += 2;
+    return std::nullopt;
+  }
+  if (kind == lf) {
+    return reject(400, "bare LF in header value");
+  }
+  return reject(400, "control character in header value");
 }
 
 }  // namespace hello

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace hello {
@@ -68,6 +69,11 @@ class RequestHeadScanner {
     pos_ = pos;
     return ScanStatus::incomplete;
   }
+  // One phase of scan(): the status scan() returns, or nullopt to go on
+  // from `pos` with the next phase (or the same one, after an empty line).
+  std::optional<ScanStatus> scan_request_line(std::string_view data, std::size_t& pos);
+  std::optional<ScanStatus> scan_header_name(std::string_view data, std::size_t& pos);
+  std::optional<ScanStatus> scan_header_value(std::string_view data, std::size_t& pos);
   ScanStatus finish_request_line(std::string_view line);
   ScanStatus check_partial_request_line(std::string_view data, std::size_t end);
 
