@@ -22,15 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view get = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
-std::string repeat(std::string_view text, int times) {
-  std::string result;
-  result.reserve(text.size() * static_cast<std::size_t>(times));
-  for (int i = 0; i < times; ++i) {
-    result += text;
-  }
-  return result;
-}
-
 // A client that reads slowly (a 4 KiB receive window) pipelines 300 GETs and
 // a chunked POST, after which the server closes, and goes on sending what it
 // would send next: requests the server will never read. Once the server has

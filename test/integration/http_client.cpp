@@ -234,4 +234,13 @@ Exchange exchange(std::uint16_t port, std::string_view request, std::chrono::mil
   return result;
 }
 
+std::string repeat(std::string_view text, int times) {
+  std::string result;
+  result.reserve(text.size() * static_cast<std::size_t>(times));
+  for (int i = 0; i < times; ++i) {
+    result += text;
+  }
+  return result;
+}
+
 }  // namespace hello::test

@@ -93,4 +93,7 @@ struct Exchange {
 };
 Exchange exchange(std::uint16_t port, std::string_view request, std::chrono::milliseconds timeout = 5s);
 
+// TEXT written TIMES times in a row: pipelined requests, long header values.
+std::string repeat(std::string_view text, int times);
+
 }  // namespace hello::test

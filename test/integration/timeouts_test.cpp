@@ -25,15 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string repeat(std::string_view text, int times) {
-  std::string result;
-  result.reserve(text.size() * static_cast<std::size_t>(times));
-  for (int i = 0; i < times; ++i) {
-    result += text;
-  }
-  return result;
-}
-
 // Each read ends inside the next request, so no read ever ends on a request
 // boundary; each request completes half a second after its first byte. The
 // first request's clock must not run on into the ones after it (finding 3:
