@@ -61,7 +61,10 @@ new_sandbox() {
   export PATH="${SB}/stubs:${SYSBIN}"
   export HELLO_POLL_INTERVAL=0 HELLO_TARGETS_TIMEOUT=5 HELLO_HTTP_TIMEOUT=5 HELLO_PROMPT_TIMEOUT=5
   export NO_COLOR=1
-  unset HELLO_DEPLOY_WORKDIR XDG_CACHE_HOME KUBECONFIG DOCKER_CONFIG TF_DATA_DIR AWS_PROFILE AWS_REGION
+  unset HELLO_DEPLOY_WORKDIR XDG_CACHE_HOME KUBECONFIG DOCKER_CONFIG TF_DATA_DIR AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
+  # A person's terminal unless a test says otherwise: the scripts behave
+  # differently under CI, and CI's own machine sets these.
+  unset CI GITHUB_ACTIONS
   : >"${STUB_LOG}"
   GIT_STATUS_BEFORE="$(git -C "${REPO}" status --porcelain --untracked-files=all)"
 }
