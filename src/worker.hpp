@@ -79,6 +79,12 @@ class Worker {
 
   static constexpr unsigned stop_bit = 1;
   static constexpr unsigned force_bit = 2;
+  static constexpr std::size_t read_buffer_size = std::size_t{64} * 1024;
+  // epoll data for the descriptors that are not connections; connection
+  // pointers are never this small.
+  static constexpr std::uint64_t listener_token = 0;
+  static constexpr std::uint64_t wake_token = 1;
+  static constexpr std::uint64_t metrics_listener_token = 2;
 
   void command(unsigned bit);
   // One epoll event; false when a force-stop command arrived.
