@@ -453,6 +453,46 @@ export function checkGraph(root, file = join(root, 'docs/terraform-graph.md')) {
   return [`${relative(root, file)} is not what \`make tf-graph\` writes (exit ${result.status}): ${output}`];
 }
 
+// --- the source map ------------------------------------------------------------------------------
+
+// docs/server.md's table "The sources: one concern per file" names every file under src/ (but
+// its CMakeLists.txt) and no file that is gone. `a.cpp/.hpp` names a.cpp and a.hpp.
+export function sourceMapNames(serverDoc) {
+  const start = serverDoc.indexOf('## The sources: one concern per file');
+  if (start < 0) return null;
+  const names = new Set();
+  for (const line of serverDoc.slice(start).split('\n').slice(1)) {
+    if (line.startsWith('#')) break;
+    if (!line.startsWith('|')) continue;
+    const files = line.split('|')[1] ?? '';
+    for (const [, name] of files.matchAll(/`([^`]+)`/g)) {
+      const [first, ...more] = name.split('/');
+      names.add(first);
+      const stem = first.replace(/\.[^.]+$/, '');
+      for (const extension of more) names.add(`${stem}${extension}`);
+    }
+  }
+  return names;
+}
+
+export function checkSourceMap(serverDoc, sourceFiles) {
+  const names = sourceMapNames(serverDoc);
+  if (!names) return ['docs/server.md: no section "The sources: one concern per file"'];
+  const problems = [];
+  const files = new Set(sourceFiles.filter((f) => f !== 'CMakeLists.txt'));
+  for (const file of [...files].sort()) {
+    if (!names.has(file)) problems.push(`docs/server.md: the source map does not name src/${file}`);
+  }
+  for (const name of [...names].sort()) {
+    if (!files.has(name))
+      problems.push(`docs/server.md: the source map names src/${name}, which does not exist`);
+  }
+  return problems;
+}
+
+const sourceFiles = (root) =>
+  readdirSync(join(root, 'src')).filter((f) => statSync(join(root, 'src', f)).isFile());
+
 // --- the checks --------------------------------------------------------------------------------
 
 function withTempDir(body) {
@@ -624,6 +664,28 @@ test("fixture: heading anchors follow GitHub's rules", () => {
     'setext-heading',
     'snake_case-emphasis-bold',
   ]);
+});
+
+test('docs/server.md maps every file under src/ to its concern', () => {
+  assertNoProblems(checkSourceMap(readFileSync(join(ROOT, 'docs/server.md'), 'utf8'), sourceFiles(ROOT)));
+});
+
+test('fixture: a source file missing from the map, and a mapped file that is gone, are reported', () => {
+  const doc = readFileSync(join(ROOT, 'docs/server.md'), 'utf8');
+  const files = sourceFiles(ROOT);
+  assert.deepEqual(checkSourceMap(doc, [...files, 'new_concern.cpp']), [
+    'docs/server.md: the source map does not name src/new_concern.cpp',
+  ]);
+  assert.deepEqual(
+    checkSourceMap(
+      doc,
+      files.filter((f) => f !== 'worker_close.cpp' && f !== 'text.hpp'),
+    ),
+    [
+      'docs/server.md: the source map names src/text.hpp, which does not exist',
+      'docs/server.md: the source map names src/worker_close.cpp, which does not exist',
+    ],
+  );
 });
 
 test('fixture: a stale copy of the Terraform graph is reported', () => {
