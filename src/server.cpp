@@ -45,9 +45,13 @@ unsigned fit_connections_to_fd_limit(unsigned wanted, unsigned threads, const Pr
     return wanted;
   }
   if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-    getrlimit(RLIMIT_NOFILE, &limit);
+    rlimit lifted = limit;
+    lifted.rlim_cur = limit.rlim_max;
+    // Refused (a seccomp or LSM policy, say): the soft limit stays, and the
+    // connections are fitted under it.
+    if (setrlimit(RLIMIT_NOFILE, &lifted) == 0) {
+      limit = lifted;
+    }
   }
   if (limit.rlim_cur == RLIM_INFINITY) {
     return wanted;

@@ -52,6 +52,26 @@ TEST(Refusal, DescriptorReserveFollowsTheRealLimit) {
   }
 }
 
+// The soft limit is lifted to the hard one at start-up (as Go's runtime
+// does): under `prlimit --nofile=64:4096` the server has room for far more
+// than the 64 descriptors it was started with.
+TEST(Refusal, SoftDescriptorLimitIsLiftedToTheHardOne) {
+  ServerProcess::Options options = args({"--threads", "1"});
+  options.open_files = 64;
+  options.open_files_hard = 4096;
+  ServerProcess server{options};
+  std::vector<RawClient> clients;
+  for (int i = 0; i < 200; ++i) {
+    clients.emplace_back(server.port());
+    ASSERT_TRUE(clients.back().send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")) << i;
+    auto response = clients.back().read_response();
+    ASSERT_TRUE(response) << "connection " << i + 1 << " unanswered; log:\n" << server.log();
+    ASSERT_EQ(response->status, 200) << "connection " << i + 1 << "; log:\n" << server.log();
+  }
+  // The default cap (16,384) is fitted under the lifted limit, not the 64.
+  EXPECT_NE(server.log().find("\"nofile\":4096,"), std::string::npos) << server.log();
+}
+
 TEST(Rejection, IsLoggedAtDebugWithItsReason) {
   ServerProcess server{args({"--log-level", "debug"})};
   auto rejected = exchange(server.port(), "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");

@@ -27,7 +27,7 @@ struct Spawned {
 };
 
 Spawned spawn(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
-              unsigned long open_files = 0, int cpu = -1) {
+              unsigned long open_files = 0, unsigned long open_files_hard = 0, int cpu = -1) {
   std::array<int, 2> out{};
   std::array<int, 2> err{};
   if (::pipe2(out.data(), O_CLOEXEC) != 0 || ::pipe2(err.data(), O_CLOEXEC) != 0) {
@@ -74,7 +74,7 @@ Spawned spawn(const std::vector<std::string>& args, const std::vector<std::pair<
       }
     }
     if (open_files != 0) {
-      const rlimit limit{open_files, open_files};
+      const rlimit limit{open_files, open_files_hard != 0 ? open_files_hard : open_files};
       if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
         std::_Exit(126);
       }
@@ -130,7 +130,7 @@ ServerProcess::ServerProcess(Options options) {
   if (!has_metrics_port) {
     options.args.insert(options.args.begin(), {"--metrics-port", "0"});
   }
-  const auto spawned = spawn(options.args, options.env, options.open_files, options.cpu);
+  const auto spawned = spawn(options.args, options.env, options.open_files, options.open_files_hard, options.cpu);
   pid_ = spawned.pid;
   ::close(spawned.out_fd);
   stderr_fd_ = spawned.err_fd;

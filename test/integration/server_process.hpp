@@ -27,6 +27,9 @@ class ServerProcess {
     // RLIMIT_NOFILE (soft and hard) of the server process, as `prlimit
     // --nofile=N` would set it; 0 inherits the test's.
     unsigned long open_files = 0;
+    // A hard limit above the soft one (`prlimit --nofile=SOFT:HARD`); 0
+    // makes it the same as open_files.
+    unsigned long open_files_hard = 0;
     // Pins the server to this CPU (and the test's threads elsewhere is up to
     // the test); -1 leaves the affinity alone.
     int cpu = -1;
