@@ -23,6 +23,28 @@ std::size_t count_lines(const std::string& log, const std::string& needle) {
   return n;
 }
 
+// Opens `count` connections and keeps them open, each answered 200 once:
+// the descriptors they hold are what the limit tests are about.
+::testing::AssertionResult hold_answered_connections(const ServerProcess& server, int count,
+                                                     std::vector<RawClient>& clients) {
+  for (int i = 1; i <= count; ++i) {
+    clients.emplace_back(server.port());
+    if (!clients.back().send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")) {
+      return ::testing::AssertionFailure() << "connection " << i << ": the request could not be sent";
+    }
+    const auto response = clients.back().read_response();
+    if (!response) {
+      return ::testing::AssertionFailure() << "connection " << i << " unanswered (refused or reset); log:\n"
+                                           << server.log();
+    }
+    if (response->status != 200) {
+      return ::testing::AssertionFailure() << "connection " << i << ": status " << response->status << "; log:\n"
+                                           << server.log();
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 TEST(Refusal, OverTheCapIsAnswered503WithRetryAfter) {
   ServerProcess server{args({"--max-connections", "1", "--threads", "1"})};
   RawClient holder{server.port()};
@@ -43,13 +65,7 @@ TEST(Refusal, DescriptorReserveFollowsTheRealLimit) {
   options.open_files = 64;
   ServerProcess server{options};
   std::vector<RawClient> clients;
-  for (int i = 0; i < 32; ++i) {
-    clients.emplace_back(server.port());
-    ASSERT_TRUE(clients.back().send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")) << i;
-    auto response = clients.back().read_response();
-    ASSERT_TRUE(response) << "connection " << i + 1 << " refused; log:\n" << server.log();
-    ASSERT_EQ(response->status, 200) << "connection " << i + 1;
-  }
+  ASSERT_TRUE(hold_answered_connections(server, 32, clients));
 }
 
 // The soft limit is lifted to the hard one at start-up (as Go's runtime
@@ -61,13 +77,7 @@ TEST(Refusal, SoftDescriptorLimitIsLiftedToTheHardOne) {
   options.open_files_hard = 4096;
   ServerProcess server{options};
   std::vector<RawClient> clients;
-  for (int i = 0; i < 200; ++i) {
-    clients.emplace_back(server.port());
-    ASSERT_TRUE(clients.back().send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")) << i;
-    auto response = clients.back().read_response();
-    ASSERT_TRUE(response) << "connection " << i + 1 << " unanswered; log:\n" << server.log();
-    ASSERT_EQ(response->status, 200) << "connection " << i + 1 << "; log:\n" << server.log();
-  }
+  ASSERT_TRUE(hold_answered_connections(server, 200, clients));
   // The default cap (16,384) is fitted under the lifted limit, not the 64.
   EXPECT_NE(server.log().find("\"nofile\":4096,"), std::string::npos) << server.log();
 }
