@@ -2,7 +2,6 @@
 // happens to a connection whose deadline passed.
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include "peer_address.hpp"
