@@ -146,6 +146,19 @@ hello::run() {
 # (for a function that wraps a pipeline).
 RUN_DISPLAY=""
 
+# Logs skopeo in to an ECR registry (REGISTRY_AUTH_FILE says where the login
+# is kept), shown as the pipeline it runs. A pipe, so the token never appears
+# in a command line or a log.
+hello::skopeo_login_ecr() {
+  local region=$1 registry=$2
+  RUN_DISPLAY="aws ecr get-login-password --region ${region} | skopeo login --username AWS --password-stdin ${registry}" \
+    hello::run hello::ecr_password_to_skopeo "${region}" "${registry}"
+}
+
+hello::ecr_password_to_skopeo() {
+  aws ecr get-login-password --region "$1" | skopeo login --username AWS --password-stdin "$2"
+}
+
 # Like hello::run, for commands whose stdout is a value: stdout is captured, stderr is
 # kept for the failure report.
 hello::capture() {
