@@ -17,6 +17,9 @@ fi
 readonly EXIT_FAILED=1
 readonly EXIT_PREREQ=2
 
+# shellcheck source=names.sh
+source "$(dirname "${BASH_SOURCE[0]}")/names.sh"
+
 # The minimum versions and why. Terraform 1.10 brings S3 state locking without
 # DynamoDB (use_lockfile); kubectl is supported within one minor version of the
 # EKS control plane (1.35, deploy/terraform/variables.tf); AWS CLI v1 lacks the v2 credential providers (SSO) and
@@ -409,12 +412,12 @@ hello::require_region_usable() {
 }
 
 hello::validate_region() {
-  [[ $1 =~ ^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$ ]] || hello::die_prereq "invalid --region '$1' (expected e.g. eu-west-2)"
+  hello::is_region "$1" || hello::die_prereq "invalid --region '$1' (expected e.g. eu-west-2)"
 }
 
 hello::validate_env() {
   local env=$1
-  [[ ${env} =~ ^[a-z][a-z0-9-]{0,15}$ ]] || hello::die_prereq "invalid --env '${env}' (expected dev or prod)"
+  hello::is_environment_name "${env}" || hello::die_prereq "invalid --env '${env}' (expected dev or prod)"
   if [[ ! -f ${TF_DIR}/environments/${env}.tfvars ]]; then
     local available="" file
     for file in "${TF_DIR}"/environments/*.tfvars; do

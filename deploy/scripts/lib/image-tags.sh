@@ -15,7 +15,8 @@ HELLO_MANIFEST_MEDIA_TYPES=(
   application/vnd.docker.distribution.manifest.v2+json
 )
 
-hello::is_digest() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
+# shellcheck source=names.sh
+source "$(dirname "${BASH_SOURCE[0]}")/names.sh"
 
 # hello::utc_stamp: the time part of deployed-<env>-<yyyymmddThhmmssZ>.
 hello::utc_stamp() { date -u +%Y%m%dT%H%M%SZ; }
